@@ -1,0 +1,10 @@
+"""Scrape, parse and archive the 潮州库 (gdxk.southcn.com) and its southcn.com republications."""
+
+__version__ = "0.1.0"
+
+# Bumped whenever a change to parsing can change a stored field, so that `reparse` knows what is stale.
+PARSER_VERSION = "1"
+
+USER_AGENT = (
+    f"chaozhou-archive/{__version__} (+https://github.com/chaozhou-archive/chaozhou-archive; polite archiver)"
+)

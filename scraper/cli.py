@@ -1,0 +1,98 @@
+"""The `scraper` command: one click group; options shared by several commands are written once below."""
+
+from __future__ import annotations
+
+import json
+import sys
+from importlib import resources
+
+import click
+
+from . import __version__
+from .article import Article
+from .errors import NotAnArticle, ScraperError
+
+SAMPLE_URL = "https://gdxk.southcn.com/cz/llwzllzz/content/post_000001.html"
+
+
+def db_option(fn):
+    return click.option("--db", "db_path", default="archive.db", show_default=True,
+                        type=click.Path(dir_okay=False), help="SQLite database file")(fn)
+
+
+def url_option(fn):
+    return click.option("--url", help="The page's URL (needed to resolve links and pick the template)")(fn)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="scraper")
+def cli():
+    """Archive the 潮州库: fetch, parse and store its articles in SQLite for Datasette."""
+
+
+def read_page(page: str | None, sample: bool) -> bytes:
+    if sample:
+        return resources.files("scraper").joinpath("samples/reference-article.html").read_bytes()
+    if page is None:
+        raise click.UsageError("give a PAGE (a file, or - for standard input) or --sample")
+    if page == "-":
+        return sys.stdin.buffer.read()
+    try:
+        with open(page, "rb") as f:
+            return f.read()
+    except IsADirectoryError:
+        raise click.BadParameter(f"{page} is a directory, not a saved page", param_hint="PAGE") from None
+    except OSError as exc:
+        raise click.BadParameter(f"cannot read {page}: {exc.strerror}", param_hint="PAGE") from None
+
+
+def format_text(article: Article) -> str:
+    out = []
+    for key, value in article.to_dict().items():
+        if key in ("paragraphs", "images", "field_rules"):
+            continue
+        if isinstance(value, list):
+            value = " / ".join(value) if value else "-"
+        out.append(f"{key:>16}: {value if value not in (None, '') else '-'}")
+    for image in article.images:
+        out.append(f"{'image':>16}: {image.url}" + (f"  ({image.caption})" if image.caption else ""))
+    out.append("")
+    headings = set(article.headings)
+    for paragraph in article.paragraphs:
+        out.append(f"## {paragraph}" if paragraph in headings else paragraph)
+        out.append("")
+    return "\n".join(out)
+
+
+def write_out(text: str) -> None:
+    sys.stdout.buffer.write(text.encode("utf-8"))
+    sys.stdout.buffer.flush()
+
+
+@cli.command()
+@click.argument("page", required=False)
+@url_option
+@click.option("--content-type", help="The HTTP Content-Type the page was served with (its charset counts)")
+@click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="json", show_default=True)
+@click.option("--sample", is_flag=True, help="Parse the bundled sample page (a reconstructed 潮州库 article)")
+def parse(page, url, content_type, fmt, sample):
+    """Parse one saved PAGE (a file, or - for stdin) and print its Article.
+
+    Prints what the archive would store for the page. Exit code 2 when the page is not an article.
+    """
+    from .parse import parse_article
+
+    data = read_page(page, sample)
+    url = url or (SAMPLE_URL if sample else f"file:///{page if page and page != '-' else 'stdin'}")
+    try:
+        article = parse_article(data, url, content_type)
+    except NotAnArticle as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(2)
+    except ScraperError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(1)
+    if fmt == "json":
+        write_out(json.dumps(article.to_dict(), ensure_ascii=False, indent=2) + "\n")
+    else:
+        write_out(format_text(article) + "\n")

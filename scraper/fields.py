@@ -1,0 +1,196 @@
+"""Field finders shared by the templates: each takes a Page and returns a value and the rule that found it."""
+
+from __future__ import annotations
+
+import re
+from difflib import SequenceMatcher
+
+from .lines import BOILERPLATE, Line, densest_run
+from .page import Page
+from .text import (
+    AUTHOR_LABELS,
+    EDITOR_LABELS,
+    SOURCE_LABELS,
+    clean_text,
+    find_dates,
+    labelled_values,
+    most_precise,
+    pick_label,
+    split_names,
+)
+
+Found = tuple  # (value, rule)
+
+_TITLE_SEPARATORS = re.compile(r"\s*(?:[_|｜]|--|—|–|\s-\s|-(?=[^-]*(?:网|报|库|频道|首页|新闻)$))\s*")
+_BREADCRUMB_SPLIT = re.compile(r"\s*(?:>|＞|›|»|→|/|>>|－>)\s*")
+
+
+# ---- title -------------------------------------------------------------------------------------------------
+
+def title_segments(page: Page) -> list[str]:
+    return [s for s in _TITLE_SEPARATORS.split(page.html_title) if s.strip()]
+
+
+def find_title(page: Page) -> Found:
+    """The headline: a heading element that agrees with <title>, else <title>'s first segment."""
+    meta = page.meta("ArticleTitle", "og:title", "twitter:title")
+    reference = meta or page.html_title
+    best, best_score = None, 0.0
+    for el in page.select("//h1|//h2|//h3|//*[contains(@class,'title') or contains(@id,'title')]"):
+        text = clean_text(el.text_content())
+        if not 4 <= len(text) <= 120 or BOILERPLATE.search(text):
+            continue
+        if reference:
+            score = SequenceMatcher(None, text, reference, autojunk=False).find_longest_match(
+                0, len(text), 0, len(reference)).size / len(text)
+        else:
+            score = 0.5 if el.tag == "h1" else 0.3
+        score += {"h1": 0.15, "h2": 0.1, "h3": 0.05}.get(el.tag, 0)
+        if score > best_score:
+            best, best_score = text, score
+    if best and best_score >= 0.6:
+        return best, "generic:heading-matching-title"
+    if meta:
+        return meta, "meta:title"
+    segments = title_segments(page)
+    if segments:
+        return max(segments[:2], key=len) if len(segments[0]) < 4 else segments[0], "generic:html-title"
+    if best:
+        return best, "generic:heading"
+    return None, None
+
+
+def line_index_of_text(lines: list[Line], text: str | None, start: int = 0, end: int | None = None) -> int | None:
+    if not text:
+        return None
+    for i in range(start, len(lines) if end is None else end):
+        if lines[i].text == text or (len(text) >= 6 and lines[i].text.startswith(text)):
+            return i
+    return None
+
+
+# ---- dates -------------------------------------------------------------------------------------------------
+
+DATE_METAS = ("PubDate", "publishdate", "pubdate", "article:published_time", "og:release_date",
+              "publish_date", "publication_date", "ptime", "datePublished", "weibo:article:create_at",
+              "dc.date.issued", "dc.date", "date")
+_SCRIPT_PUBTIME = re.compile(
+    r"""(?:__\$pubtime|pubtime|publishtime|publish_time|pubDate|publishDate)["']?\s*[:=]\s*["']([^"']{8,30})""",
+    re.I)
+_ENP_DATE = re.compile(r"<date>([^<]{8,30})</date>")
+_DATE_LABEL = re.compile(r"(?:发布时间|发表时间|发布日期|发表于|发布于|时间|日期|Date)\s*[:：]?", re.I)
+
+
+def hidden_dates(page: Page) -> list[tuple[tuple[str, int], str]]:
+    """Dates the page holds outside its visible text: metas, script variables, CMS comments."""
+    found = []
+    for name in DATE_METAS:
+        value = page.meta(name)
+        if value and find_dates(value):
+            found.append((find_dates(value)[0], f"meta:{name}"))
+    for m in _SCRIPT_PUBTIME.finditer(page.scripts):
+        if find_dates(m.group(1)):
+            found.append((find_dates(m.group(1))[0], "script:pubtime"))
+    for m in _ENP_DATE.finditer(page.comments):
+        if find_dates(m.group(1)):
+            found.append((find_dates(m.group(1))[0], "comment:enpproperty"))
+    return found
+
+
+def find_published(page: Page, first: tuple[str, int] | None, first_rule: str | None) -> Found:
+    """Refine a date a template found with the most precise agreeing reading anywhere on the page."""
+    readings = ([(first, first_rule)] if first else []) + hidden_dates(page)
+    if not readings:
+        return None, None
+    best = most_precise([r[0] for r in readings])
+    rule = next(rule for value, rule in readings if value == best)
+    if first and best != first:
+        rule = f"{first_rule}+{rule}"
+    return best, rule
+
+
+def find_visible_date(lines: list[Line], title_index: int | None, body: tuple[int, int] | None) -> Found:
+    """The publication date among the visible lines: labelled first, then nearest the title and body."""
+    n = len(lines)
+    top = title_index if title_index is not None else (body[0] - 8 if body else 0)
+    start = max(0, top - 2)
+    body_start = body[0] if body else min(n, start + 15)
+    body_end = body[1] if body else body_start
+    windows = [
+        (range(start, min(n, max(body_start, start) + 1)), "generic:date-near-title"),
+        (range(body_end, min(n, body_end + 6)), "generic:date-after-body"),
+        (range(max(0, start - 15), start), "generic:date-above-title"),
+        (range(n), "generic:date-anywhere"),
+    ]
+    for window, rule in windows:
+        labelled, plain = None, None
+        for i in window:
+            text = lines[i].text
+            if len(text) > 200:
+                continue
+            dates = find_dates(text)
+            if not dates:
+                continue
+            if _DATE_LABEL.search(text) and labelled is None:
+                labelled = most_precise(dates)
+            if plain is None:
+                plain = most_precise(dates)
+        if labelled or plain:
+            return (labelled or plain), rule
+    return None, None
+
+
+# ---- credits: 来源, 作者, 编辑 -------------------------------------------------------------------------------
+
+def credits_in(lines: list[Line]) -> dict[str, str]:
+    """Labelled values on short credit lines (source, author, editor) among lines."""
+    values: dict[str, str] = {}
+    for line in lines:
+        if len(line.text) > 120:
+            continue
+        for label, value in labelled_values(line.text).items():
+            values.setdefault(label, value)
+    return values
+
+
+def source_of(values: dict[str, str]) -> str | None:
+    value = pick_label(values, SOURCE_LABELS)
+    return value.split()[0] if value and value.split() else None
+
+
+def authors_of(values: dict[str, str]) -> list[str]:
+    names: list[str] = []
+    for label in AUTHOR_LABELS:
+        names += [n for n in split_names(values.get(label)) if n not in names]
+    return names
+
+
+def editor_of(values: dict[str, str]) -> str | None:
+    value = pick_label(values, EDITOR_LABELS)
+    return value.split()[0] if value and value.split() else None
+
+
+# ---- breadcrumb --------------------------------------------------------------------------------------------
+
+def split_breadcrumb(text: str) -> list[str]:
+    items = [clean_text(p) for p in _BREADCRUMB_SPLIT.split(text)]
+    items = [re.sub(r"^(?:当前位置|您的位置|你的位置|位置)\s*[:：]\s*", "", p) for p in items]
+    return [p for p in items if p]
+
+
+def find_breadcrumb(page: Page, limit: int | None = None) -> Found:
+    """The smallest line that starts with 首页 (or 当前位置) and holds a trail separator."""
+    for line in page.lines[:limit]:
+        text = line.text
+        if len(text) > 120:
+            continue
+        if re.match(r"^(?:当前位置|您的位置|你的位置|位置)?\s*[:：]?\s*(?:首页|主页|网站首页)", text) and \
+                _BREADCRUMB_SPLIT.search(text):
+            return split_breadcrumb(text), "anchor:breadcrumb-text"
+    return [], None
+
+
+# ---- body --------------------------------------------------------------------------------------------------
+
+def find_body(page: Page, start: int = 0, end: int | None = None) -> tuple[int, int] | None:
+    return densest_run(page.lines, start, end)

@@ -1,0 +1,102 @@
+"""A decoded page, parsed once, with the views every template reads: the tree, its lines, metas, scripts."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import lxml.html
+from lxml import etree
+
+from .decode import DecodedPage
+from .errors import NotAnArticle
+from .lines import Line, page_lines
+from .text import clean_text
+from .urls import host_of
+
+_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+# libxml2 caps the tree at 255 levels whatever the page nests, which keeps the recursive line walk safe.
+
+
+@dataclass
+class Page:
+    url: str
+    decoded: DecodedPage
+    root: etree._Element = field(repr=False)
+
+    @property
+    def host(self) -> str:
+        return host_of(self.url)
+
+    @cached_property
+    def lines(self) -> list[Line]:
+        body = self.root.find(".//body")
+        return page_lines(body if body is not None else self.root)
+
+    @cached_property
+    def metas(self) -> dict[str, str]:
+        """<meta name|property|itemprop=… content=…>, keys lower-cased; the first of each name wins."""
+        found: dict[str, str] = {}
+        for meta in self.root.iter("meta"):
+            key = meta.get("name") or meta.get("property") or meta.get("itemprop") or meta.get("http-equiv")
+            content = meta.get("content")
+            if key and content and key.lower() not in found:
+                found[key.lower()] = clean_text(content)
+        return found
+
+    def meta(self, *names: str) -> str | None:
+        for name in names:
+            value = self.metas.get(name.lower())
+            if value:
+                return value
+        return None
+
+    @cached_property
+    def html_title(self) -> str:
+        el = self.root.find(".//title")
+        return clean_text(el.text_content()) if el is not None else ""
+
+    @cached_property
+    def scripts(self) -> str:
+        return "\n".join(s.text or "" for s in self.root.iter("script"))
+
+    @cached_property
+    def comments(self) -> str:
+        return "\n".join(c.text or "" for c in self.root.iter(etree.Comment))
+
+    def by_id(self, element_id: str) -> etree._Element | None:
+        found = self.root.xpath("//*[@id=$id]", id=element_id)
+        return found[0] if found else None
+
+    def select(self, xpath: str) -> list[etree._Element]:
+        return self.root.xpath(xpath)
+
+    def index_of(self, element: etree._Element) -> int | None:
+        """Index of the first line that comes from element or from inside it."""
+        inside = set(element.iter())
+        for i, line in enumerate(self.lines):
+            if line.element is not None and line.element in inside:
+                return i
+        return None
+
+    def line_span(self, element: etree._Element) -> tuple[int, int] | None:
+        """The lines [start, end) that lie inside element."""
+        inside = set(element.iter())
+        idx = [i for i, line in enumerate(self.lines) if line.element is not None and line.element in inside]
+        return (idx[0], idx[-1] + 1) if idx else None
+
+
+def parse_page(decoded: DecodedPage, url: str) -> Page:
+    """Parse decoded text into a Page; raises NotAnArticle when there is no HTML document to read."""
+    text = _CONTROL.sub("", _XML_DECL.sub("", decoded.text, count=1))
+    if not text.strip():
+        raise NotAnArticle("the body is empty", url)
+    if "<" not in text[:5000]:
+        raise NotAnArticle("the body is not HTML", url)
+    try:
+        root = lxml.html.document_fromstring(text)
+    except (etree.ParserError, ValueError) as exc:
+        raise NotAnArticle(f"the HTML could not be parsed ({exc})", url) from None
+    return Page(url=url, decoded=decoded, root=root)

@@ -1,0 +1,141 @@
+"""From the bytes of one page to one Article: decode, parse, pick a template, extract, clean the body."""
+
+from __future__ import annotations
+
+import re
+
+from . import PARSER_VERSION
+from .article import Article, Image
+from .decode import decode_html
+from .errors import NotAnArticle
+from .lines import BOILERPLATE, Line
+from .page import Page, parse_page
+from .plugins import all_templates
+from .templates import Fields, Template
+from .templates.generic import extract_fields as generic_fields
+from .text import author_credits, editor_credit, find_dates, labelled_values, looks_like_heading
+from .urls import absolute_url, canonicalize_url
+
+_BINARY_MAGIC = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x1f\x8b", b"\x00\x00\x01\x00",
+                 b"RIFF", b"ID3", b"OggS", b"\x7fELF")
+_ERROR_TITLE = re.compile(r"404|403|500|not found|页面不存在|页面未找到|找不到|出错了|错误提示|访问受限|禁止访问", re.I)
+_REPORTER_PREFIX = re.compile(r"^【(?:本报)?(?:记者|通讯员|作者|文)】")
+
+# Fields a reader expects on every article; a missing one is reported in warnings.
+EXPECTED_FIELDS = ("title", "published_at", "source", "authors")
+
+
+def parse_article(data: bytes, url: str, content_type: str | None = None) -> Article:
+    """Parse the response bytes of one page. Raises NotAnArticle for anything that is not one article."""
+    reject_non_html(data, url)
+    page = parse_page(decode_html(data, content_type), url)
+    return extract_article(page)
+
+
+def reject_non_html(data: bytes, url: str | None = None) -> None:
+    if not data or not data.strip():
+        raise NotAnArticle("the body is empty", url)
+    head = data[:2048]
+    if head.startswith(_BINARY_MAGIC) or (b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff"))):
+        raise NotAnArticle("the body is binary, not HTML", url)
+
+
+def select_template(page: Page) -> Template:
+    for template in all_templates():
+        if template.matches(page):
+            return template
+    raise RuntimeError("no template matched; the generic template should match every page")
+
+
+def extract_article(page: Page) -> Article:
+    template = select_template(page)
+    fields = template.extract(page)
+    if template.name != "generic":
+        generic_fields(page, fields)
+    if fields.body is None:
+        raise NotAnArticle("no body text was found on the page", page.url)
+    body_lines = page.lines[fields.body[0]:fields.body[1]]
+    reject_non_article(page, fields, body_lines)
+    article = Article(
+        url=canonicalize_url(page.url),
+        site=template.site if template.site != "any" else page.host or None,
+        extractor=template.name,
+        parser_version=PARSER_VERSION,
+        encoding=page.decoded.encoding,
+        encoding_source=page.decoded.encoding_source,
+        title=fields.title,
+        subtitle=fields.subtitle,
+        published_at=fields.published[0] if fields.published else None,
+        source=fields.source,
+        authors=list(fields.authors),
+        editor=fields.editor,
+        breadcrumb=list(fields.breadcrumb),
+        field_rules={("published_at" if k == "published" else k): v for k, v in fields.rules.items()},
+    )
+    clean_body(article, body_lines, page.url)
+    expected = EXPECTED_FIELDS + (("breadcrumb",) if template.name != "generic" else ())
+    article.warnings = [f"{name}: not found" for name in expected if getattr(article, name) in (None, [])]
+    if len(article.paragraphs) == 0:
+        raise NotAnArticle("the body holds no paragraphs", page.url)
+    return article
+
+
+def reject_non_article(page: Page, fields: Fields, body_lines: list[Line]) -> None:
+    text_chars = sum(len(line.text) for line in body_lines)
+    link_chars = sum(line.link_chars for line in body_lines)
+    link_lines = sum(1 for line in body_lines if line.link_density > 0.6 and len(line.text) >= 6)
+    if link_lines >= 5 and link_chars > 0.4 * text_chars:
+        raise NotAnArticle(f"the page is a list of {link_lines} links (a listing page?)", page.url)
+    plain = text_chars - link_chars
+    if plain < 15:
+        raise NotAnArticle("the page has no body text", page.url)
+    title = fields.title or page.html_title
+    if title and _ERROR_TITLE.search(title) and plain < 300:
+        raise NotAnArticle(f"the page is an error page ({title!r})", page.url)
+
+
+def is_info_line(line: Line) -> bool:
+    """The date-and-source line under a headline: a date plus a 来源/作者/编辑 label, or a bare date."""
+    text = line.text
+    if len(text) > 100:
+        return False
+    values = labelled_values(text)
+    return bool(find_dates(text)) and (bool(values) or len(text) <= 25)
+
+
+def clean_body(article: Article, lines: list[Line], base_url: str) -> None:
+    """Turn body lines into paragraphs, headings and images, taking credit lines out into fields."""
+    seen_image = set()
+    for line in lines:
+        text = line.text
+        for src, alt in line.images:
+            url = absolute_url(base_url, src)
+            if url and url not in seen_image:
+                seen_image.add(url)
+                article.images.append(Image(url=url, caption=alt.strip() if alt and alt.strip() else None))
+        if not text:
+            continue
+        if text == article.title or text == article.subtitle or (BOILERPLATE.search(text) and len(text) < 80):
+            continue
+        if line.link_density > 0.9 and len(text) < 40:
+            continue
+        if is_info_line(line):
+            continue
+        names = author_credits(text)
+        if names is not None:
+            if not article.authors or _REPORTER_PREFIX.match(text):
+                article.authors += [n for n in names if n not in article.authors]
+                article.field_rules.setdefault("authors", "anchor:credit-line")
+            continue
+        editor = editor_credit(text)
+        if editor is not None:
+            if not article.editor:
+                article.editor = editor
+                article.field_rules.setdefault("editor", "anchor:credit-line")
+            continue
+        article.paragraphs.append(text)
+        if looks_like_heading(text, line.emphasised):
+            article.headings.append(text)
+    if article.paragraphs:
+        article.field_rules.setdefault("paragraphs", article.field_rules.pop("body", "generic:densest-lines"))
+    article.field_rules.pop("body", None)

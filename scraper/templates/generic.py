@@ -1,0 +1,73 @@
+"""The generic template: any article page, read by text density and text anchors alone."""
+
+from __future__ import annotations
+
+from ..fields import (
+    authors_of,
+    credits_in,
+    editor_of,
+    find_body,
+    find_breadcrumb,
+    find_published,
+    find_title,
+    find_visible_date,
+    line_index_of_text,
+    source_of,
+)
+from ..hookspecs import hookimpl
+from ..lines import line_score
+from ..page import Page
+from . import Fields, Template
+
+
+def _run_score(page: Page, run: tuple[int, int] | None) -> float:
+    return sum(line_score(line) for line in page.lines[run[0]:run[1]]) if run else 0.0
+
+
+def extract_fields(page: Page, fields: Fields | None = None, rule_prefix: str = "generic") -> Fields:
+    """Fill whatever is still empty in fields by the generic rules."""
+    fields = fields or Fields()
+    lines = page.lines
+    title, rule = find_title(page)
+    fields.set("title", title, rule)
+    title_index = line_index_of_text(lines, fields.title)
+
+    if fields.body is None:
+        body = find_body(page)
+        if title_index is not None:
+            after = find_body(page, title_index + 1)
+            # Prefer the body below the headline, unless that run is a scrap compared to the page's best.
+            if after and _run_score(page, after) >= 0.5 * _run_score(page, body):
+                body = after
+        fields.set("body", body, f"{rule_prefix}:densest-lines")
+
+    body = fields.body
+    head_start = title_index if title_index is not None else max(0, (body[0] if body else 0) - 6)
+    head = lines[head_start:(body[0] + 2) if body else head_start + 10]
+    tail = lines[max(0, body[1] - 3):body[1] + 4] if body else []
+    values = credits_in(head) or {}
+    for key, value in credits_in(tail).items():
+        values.setdefault(key, value)
+    fields.set("source", source_of(values), f"{rule_prefix}:label-near-body")
+    fields.set("authors", authors_of(values), f"{rule_prefix}:label-near-body")
+    fields.set("editor", editor_of(values), f"{rule_prefix}:label-near-body")
+    fields.set("source", page.meta("ContentSource", "source", "og:site_name"), "meta:source")
+    fields.set("authors", [a for a in [page.meta("article:author", "byline")] if a], "meta:author")
+
+    if fields.published is None:
+        visible, vrule = find_visible_date(lines, title_index, body)
+        published, prule = find_published(page, visible, vrule)
+        fields.set("published", published, prule)
+
+    crumbs, crule = find_breadcrumb(page, limit=(title_index or (body[0] if body else None)))
+    fields.set("breadcrumb", crumbs, crule)
+    return fields
+
+
+TEMPLATE = Template(name="generic", site="any", matches=lambda page: True, extract=extract_fields,
+                    priority=1000)
+
+
+@hookimpl
+def scraper_templates():
+    return [TEMPLATE]

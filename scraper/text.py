@@ -1,0 +1,194 @@
+"""Text rules shared by every template: cleaning, dates, labelled credits, headings."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+# Indentation and invisible characters that pages use for layout, not content.
+_SPACE = re.compile(r"[\s\u3000\u00a0\u2002\u2003\u2009\u200b\u200c\u200d\ufeff]+")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CJK = r"\u3400-\u9fff\uf900-\ufaff"
+_CJK_CHAR = rf"[{_CJK}，。：；！？、（）《》“”]"
+# A line break in the HTML source between two Chinese characters is the editor's wrapping, not a space.
+_WRAP_BETWEEN_CJK = re.compile(rf"(?<={_CJK_CHAR})[ \t]*[\r\n]+[ \t]*(?={_CJK_CHAR})")
+
+COLON = "[:：]"
+SENTENCE_PUNCT = set("，。！？；、,;?!")
+
+
+def clean_text(text: str | None) -> str:
+    """Collapse layout whitespace; drop the line breaks that source wrapping left between Chinese characters."""
+    if not text:
+        return ""
+    text = _CONTROL.sub("", text)
+    text = _WRAP_BETWEEN_CJK.sub("", text)
+    return _SPACE.sub(" ", text).strip()
+
+
+def count_cjk(text: str) -> int:
+    return sum(1 for ch in text if "\u3400" <= ch <= "\u9fff")
+
+
+def count_punct(text: str) -> int:
+    return sum(1 for ch in text if ch in SENTENCE_PUNCT)
+
+
+# ---- dates -------------------------------------------------------------------------------------------------
+
+_DATE = re.compile(
+    r"(?<!\d)((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})(?!\d)\s*日?"
+    r"(?:\s*(?:T|\s)?\s*(\d{1,2})\s*[:：时]\s*(\d{1,2})(?:\s*[:：分]\s*(\d{1,2}))?)?"
+)
+
+
+def find_dates(text: str) -> list[tuple[str, int]]:
+    """Every plausible date in text as (ISO string, precision); precision 0 day, 1 minutes, 2 seconds."""
+    found = []
+    for m in _DATE.finditer(text or ""):
+        iso = _to_iso(*m.groups())
+        if iso:
+            found.append(iso)
+    return found
+
+
+def parse_date(text: str | None) -> tuple[str, int] | None:
+    dates = find_dates(text or "")
+    return dates[0] if dates else None
+
+
+def _to_iso(y, mo, d, h=None, mi=None, s=None) -> tuple[str, int] | None:
+    try:
+        day = date(int(y), int(mo), int(d))
+    except ValueError:
+        return None
+    if not 1900 <= day.year <= date.today().year + 1:
+        return None
+    if h is None:
+        return day.isoformat(), 0
+    if not (0 <= int(h) < 24 and 0 <= int(mi) < 60 and (s is None or 0 <= int(s) < 60)):
+        return day.isoformat(), 0
+    if s is None:
+        return f"{day.isoformat()}T{int(h):02d}:{int(mi):02d}+08:00", 1
+    return f"{day.isoformat()}T{int(h):02d}:{int(mi):02d}:{int(s):02d}+08:00", 2
+
+
+def most_precise(candidates: list[tuple[str, int]]) -> tuple[str, int] | None:
+    """The most precise of several readings of the same publication time.
+
+    A later, more precise reading only wins when it agrees with the first on the day (and minute), so that
+    a seconds-bearing date of some other event on the page never replaces the publication date.
+    """
+    if not candidates:
+        return None
+    best = candidates[0]
+    for iso, precision in candidates[1:]:
+        if precision > best[1] and iso[: 10 if best[1] == 0 else 16] == best[0][: 10 if best[1] == 0 else 16]:
+            best = (iso, precision)
+    return best
+
+
+# ---- labelled credits: 来源, 作者, 编辑 ---------------------------------------------------------------------
+
+SOURCE_LABELS = ("来源", "稿源", "出处")
+EDITOR_LABELS = ("责任编辑", "责编", "编辑", "值班编辑", "校对")
+AUTHOR_LABELS = ("作者", "撰文", "撰稿", "文", "记者", "通讯员", "特约记者", "实习生", "本报记者", "口述")
+_OTHER_LABELS = ("发布时间", "发表时间", "更新时间", "时间", "日期", "浏览", "阅读", "点击", "字号", "审核",
+                 "摄影", "图", "摄")
+
+_ALL_LABELS = sorted(SOURCE_LABELS + EDITOR_LABELS + AUTHOR_LABELS + _OTHER_LABELS, key=len, reverse=True)
+_LABEL_RE = re.compile(
+    r"(?:(?<=^)|(?<=[\s|｜/【\[（(，,;；]))[【\[]?(" + "|".join(_ALL_LABELS) + r")[】\]]?\s*(?:[:：/丨|]\s*|(?<=】))"
+)
+
+
+def labelled_values(line: str) -> dict[str, str]:
+    """Split a credit line such as "来源：潮州日报 作者：魏界亮 编辑：陈明" into {label: value}."""
+    values: dict[str, str] = {}
+    matches = list(_LABEL_RE.finditer(line))
+    for i, m in enumerate(matches):
+        end = matches[i + 1].start() if i + 1 < len(matches) else len(line)
+        value = line[m.end():end].strip(" 　|｜/丨【】[]（）()，,;；")
+        # A date printed after the value on the same line belongs to no label.
+        value = _DATE.split(value)[0].strip(" 　|｜/丨") if _DATE.search(value) else value
+        if value and m.group(1) not in values:
+            values[m.group(1)] = value
+    return values
+
+
+def pick_label(values: dict[str, str], labels: tuple[str, ...]) -> str | None:
+    for label in labels:
+        if label in values:
+            return values[label]
+    return None
+
+
+_NAME_SPLIT = re.compile(r"[\s、，,;；/|｜和及]+")
+_NOT_A_NAME = re.compile(r"https?:|www\.|\d{3,}|[。！？]")
+
+
+def split_names(value: str | None) -> list[str]:
+    """Names in a credit: "张三 李四", "张三、李四", "记者 张三 通讯员 李四"."""
+    if not value:
+        return []
+    value = re.sub(r"[（(][^）)]*[）)]", " ", value)  # "(潮州市直机关工委)" is an affiliation, not a name
+    names = []
+    for part in _NAME_SPLIT.split(value):
+        part = part.strip(" 　:：【】[]")
+        for label in sorted(AUTHOR_LABELS, key=len, reverse=True):
+            if part.startswith(label) and len(part) > len(label) + 1:
+                part = part[len(label):].lstrip(":：")
+        if not part or part in AUTHOR_LABELS or _NOT_A_NAME.search(part) or len(part) > 20:
+            continue
+        if part not in names:
+            names.append(part)
+    return names
+
+
+def author_credits(line: str) -> list[str] | None:
+    """Authors named by a credit line (作者/文/记者/通讯员), or None when the line is not a credit line.
+
+    Only short lines count, so that a body sentence that happens to mention a 记者 is not taken for a credit.
+    """
+    text = clean_text(line)
+    if not text or len(text) > 60:
+        return None
+    values = labelled_values(text)
+    names: list[str] = []
+    for label in AUTHOR_LABELS:
+        if label in values:
+            names += [n for n in split_names(values[label]) if n not in names]
+    if not names:
+        return None
+    first = _LABEL_RE.search(text)
+    # The line must start with its label, or be nothing but labelled credits.
+    if first is None or first.start() > 2:
+        return None
+    return names
+
+
+def editor_credit(line: str) -> str | None:
+    text = clean_text(line)
+    if not text or len(text) > 40:
+        return None
+    values = labelled_values(text)
+    value = pick_label(values, EDITOR_LABELS)
+    first = _LABEL_RE.search(text)
+    if value is None or first is None or first.start() > 2:
+        return None
+    return value.split()[0] if value.split() else None
+
+
+# ---- headings ----------------------------------------------------------------------------------------------
+
+_HEADING_NUMBER = re.compile(
+    r"^(?:第[一二三四五六七八九十百\d]+[章节部分篇]|[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十]+[）)]"
+    r"|\d{1,2}[、．]|[一二三四五六七八九十]是)"
+)
+
+
+def looks_like_heading(text: str, emphasised: bool = False) -> bool:
+    """A section heading: short, not a finished sentence, and numbered (一、…, （一）…) or set in bold."""
+    if not text or len(text) > 45 or text.endswith(("。", "！", "？", ".", "：", ":")):
+        return False
+    return bool(_HEADING_NUMBER.match(text)) or (emphasised and len(text) <= 30)
