@@ -1,0 +1,219 @@
+"""Polite, robust HTTP: one GET with retries, a deadline, a size cap, and every redirect hop checked and kept.
+
+requests follows no redirect here: each hop is fetched by us, so that a redirect that leaves the crawl's scope
+is never requested and every hop can be written to the WARC as it was received.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+import zlib
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from urllib.parse import urljoin, urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import HTTPError as Urllib3HTTPError
+from urllib3.util.retry import Retry
+
+from . import USER_AGENT
+from .errors import ScraperError
+
+RETRY_STATUSES = (429, 500, 502, 503, 504)
+
+
+class FetchError(ScraperError):
+    """A fetch that failed after its retries; the URL stays in the frontier for a later try."""
+
+    def __init__(self, url: str, reason: str, hops: list[Exchange] | None = None):
+        self.url = url
+        self.reason = reason
+        self.hops = hops or []
+        super().__init__(f"{url}: {reason}")
+
+
+class OutOfScope(FetchError):
+    """A URL (or a redirect) outside the host and path the crawl was pointed at: never requested."""
+
+
+class BodyTooLarge(FetchError):
+    """The body passed the size cap (or decompressed past it): aborted, not stored."""
+
+
+@dataclass
+class Exchange:
+    """One request and the response to it, byte for byte what goes into the WARC."""
+
+    url: str
+    request_headers: list[tuple[str, str]]
+    status: int
+    reason: str
+    response_headers: list[tuple[str, str]]
+    body: bytes  # the payload as sent on the wire (still content-encoded), de-chunked
+    fetched_at: datetime
+    http_version: str = "HTTP/1.1"
+
+    def header(self, name: str) -> str | None:
+        name = name.lower()
+        return next((v for k, v in self.response_headers if k.lower() == name), None)
+
+    @property
+    def content_type(self) -> str:
+        return self.header("Content-Type") or ""
+
+    @property
+    def is_html(self) -> bool:
+        ctype = self.content_type.split(";")[0].strip().lower()
+        return ctype in ("text/html", "application/xhtml+xml", "") and self.status == 200
+
+    def decoded_body(self, max_bytes: int) -> bytes:
+        """The payload with Content-Encoding undone, stopping at max_bytes so a gzip bomb cannot fill memory."""
+        encoding = (self.header("Content-Encoding") or "").strip().lower()
+        if encoding in ("gzip", "x-gzip", "deflate"):
+            wbits = 16 + zlib.MAX_WBITS if "gzip" in encoding else zlib.MAX_WBITS
+            try:
+                out = zlib.decompressobj(wbits).decompress(self.body, max_bytes + 1)
+            except zlib.error:
+                out = zlib.decompressobj(-zlib.MAX_WBITS).decompress(self.body, max_bytes + 1)
+            if len(out) > max_bytes:
+                raise BodyTooLarge(self.url, f"decompressed body passed the {max_bytes:,}-byte cap")
+            return out
+        return self.body
+
+
+@dataclass
+class FetchResult:
+    url: str
+    hops: list[Exchange] = field(default_factory=list)  # redirects first, the final response last
+    retries: int = 0
+
+    @property
+    def final(self) -> Exchange:
+        return self.hops[-1]
+
+
+@dataclass
+class FetchPolicy:
+    connect_timeout: float = 10.0
+    read_timeout: float = 30.0
+    deadline: float = 90.0  # whole fetch, all bytes included
+    max_bytes: int = 20 * 1024 * 1024
+    max_redirects: int = 5
+    retries: int = 4  # urllib3's, for 429/5xx and connection errors
+    body_retries: int = 2  # ours, for errors while reading a body
+    backoff: float = 1.0
+    retry_after_max: int = 120
+
+
+def make_session(policy: FetchPolicy | None = None, user_agent: str = USER_AGENT) -> requests.Session:
+    policy = policy or FetchPolicy()
+    retry = Retry(
+        total=policy.retries, connect=policy.retries, read=policy.retries, status=policy.retries,
+        redirect=0, raise_on_redirect=False, raise_on_status=False,
+        status_forcelist=RETRY_STATUSES, allowed_methods=("GET", "HEAD"),
+        backoff_factor=policy.backoff, backoff_jitter=policy.backoff, respect_retry_after_header=True,
+        retry_after_max=policy.retry_after_max,
+    )
+    session = requests.Session()
+    adapter = HTTPAdapter(max_retries=retry, pool_connections=2, pool_maxsize=2)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    session.headers.update({
+        "User-Agent": user_agent,
+        "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5",
+        "Accept-Language": "zh-CN,zh;q=0.9",
+        # Only encodings we can undo ourselves with a size cap; no brotli.
+        "Accept-Encoding": "gzip, deflate",
+    })
+    return session
+
+
+def fetch(session: requests.Session, url: str, in_scope=lambda url: True, policy: FetchPolicy | None = None,
+          extra_headers: dict[str, str] | None = None) -> FetchResult:
+    """GET url, following at most policy.max_redirects in-scope redirects. Raises FetchError subclasses."""
+    policy = policy or FetchPolicy()
+    result = FetchResult(url=url)
+    current = url
+    for _ in range(policy.max_redirects + 1):
+        if not in_scope(current):
+            raise OutOfScope(current, "outside the crawl's host and path; not requested", result.hops)
+        exchange, retries = _get_with_body_retries(session, current, policy, extra_headers)
+        result.retries += retries
+        result.hops.append(exchange)
+        location = exchange.header("Location")
+        if exchange.status in (301, 302, 303, 307, 308) and location:
+            current = urljoin(current, location.strip())
+            if urlsplit(current).scheme not in ("http", "https"):
+                raise OutOfScope(current, "redirect to a non-HTTP address; not followed", result.hops)
+            continue
+        return result
+    raise FetchError(url, f"more than {policy.max_redirects} redirects", result.hops)
+
+
+def _get_with_body_retries(session, url, policy, extra_headers) -> tuple[Exchange, int]:
+    """One GET; errors while reading the body (reset, short body, stall) are retried here, not by urllib3."""
+    attempt = 0
+    while True:
+        try:
+            exchange, retries = _get_once(session, url, policy, extra_headers)
+            return exchange, retries + attempt
+        except BodyTooLarge:
+            raise
+        except FetchError as exc:
+            if attempt >= policy.body_retries or not exc.reason.startswith("body:"):
+                raise
+        attempt += 1
+        time.sleep(policy.backoff * (2 ** attempt) * random.uniform(0.5, 1.0))
+
+
+def _get_once(session, url, policy, extra_headers) -> tuple[Exchange, int]:
+    started = time.monotonic()
+    fetched_at = datetime.now(timezone.utc)
+    try:
+        response = session.get(url, headers=extra_headers or {}, stream=True, allow_redirects=False,
+                               timeout=(policy.connect_timeout, policy.read_timeout))
+    except requests.exceptions.RetryError as exc:
+        raise FetchError(url, f"gave up after retries ({_short(exc)})") from None
+    except requests.exceptions.Timeout as exc:
+        raise FetchError(url, f"timed out ({_short(exc)})") from None
+    except requests.exceptions.RequestException as exc:
+        raise FetchError(url, f"request failed ({_short(exc)})") from None
+    retries = len(response.raw.retries.history) if getattr(response.raw, "retries", None) else 0
+    try:
+        body = _read_body(response, url, policy, started)
+    finally:
+        response.close()
+    raw_headers = list(response.raw.headers.items())
+    request_headers = list(response.request.headers.items())
+    version = {10: "HTTP/1.0", 11: "HTTP/1.1", 20: "HTTP/2"}.get(getattr(response.raw, "version", 11), "HTTP/1.1")
+    return Exchange(url=url, request_headers=request_headers, status=response.status_code,
+                    reason=response.reason or "", response_headers=raw_headers, body=body,
+                    fetched_at=fetched_at, http_version=version), retries
+
+
+def _read_body(response: requests.Response, url: str, policy: FetchPolicy, started: float) -> bytes:
+    declared = response.headers.get("Content-Length")
+    if declared and declared.isdigit() and int(declared) > policy.max_bytes:
+        raise BodyTooLarge(url, f"Content-Length {int(declared):,} passes the {policy.max_bytes:,}-byte cap")
+    chunks, size = [], 0
+    try:
+        for chunk in response.raw.stream(64 * 1024, decode_content=False):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > policy.max_bytes:
+                raise BodyTooLarge(url, f"body passed the {policy.max_bytes:,}-byte cap")
+            if time.monotonic() - started > policy.deadline:
+                raise FetchError(url, f"body: deadline of {policy.deadline:g}s passed while reading")
+    except (Urllib3HTTPError, OSError, requests.exceptions.RequestException) as exc:
+        raise FetchError(url, f"body: connection broke while reading ({_short(exc)})") from None
+    body = b"".join(chunks)
+    if declared and declared.isdigit() and len(body) < int(declared):
+        raise FetchError(url, f"body: short body ({len(body)} of {declared} bytes)")
+    return body
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text[:200]
