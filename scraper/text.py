@@ -102,13 +102,26 @@ _LABEL_RE = re.compile(
 )
 
 
+def _cut_at_unmatched_close(value: str) -> str:
+    """End a value at a closing bracket it did not open: "（记者/张三 通讯员/李四）近日，…" ends at "）"."""
+    depth = 0
+    for i, ch in enumerate(value):
+        if ch in "（(":
+            depth += 1
+        elif ch in "）)":
+            if depth == 0:
+                return value[:i]
+            depth -= 1
+    return value
+
+
 def labelled_values(line: str) -> dict[str, str]:
     """Split a credit line such as "来源：潮州日报 作者：魏界亮 编辑：陈明" into {label: value}."""
     values: dict[str, str] = {}
     matches = list(_LABEL_RE.finditer(line))
     for i, m in enumerate(matches):
         end = matches[i + 1].start() if i + 1 < len(matches) else len(line)
-        value = line[m.end():end].strip(" 　|｜/丨【】[]（）()，,;；")
+        value = _cut_at_unmatched_close(line[m.end():end]).strip(" 　|｜/丨【】[]（）()，,;；")
         # A date printed after the value on the same line belongs to no label.
         value = _DATE.split(value)[0].strip(" 　|｜/丨") if _DATE.search(value) else value
         if value and m.group(1) not in values:
@@ -131,7 +144,8 @@ def split_names(value: str | None) -> list[str]:
     """Names in a credit: "张三 李四", "张三、李四", "记者 张三 通讯员 李四"."""
     if not value:
         return []
-    value = re.sub(r"[（(][^）)]*[）)]", " ", value)  # "(潮州市直机关工委)" is an affiliation, not a name
+    # "(潮州市直机关工委)" is an affiliation, not a name; its ")" may already be gone with the value's edge.
+    value = re.sub(r"[（(][^）)]*(?:[）)]|$)", " ", value)
     names = []
     for part in _NAME_SPLIT.split(value):
         part = part.strip(" 　:：【】[]")

@@ -2,21 +2,29 @@
 
 Their markup is known from real pages (../shared/reference/southcn-pages.md, sections 2 and 3), so these
 templates use the CMS's own ids first and the shared text anchors second. Traps: <meta name="author"> is the
-editor, and #pubtime_baidu has no seconds while __$pubtime and the enpproperty comment do.
+editor, and #pubtime_baidu has no seconds while __$pubtime and the enpproperty comment do. A third template
+recognises the channel lists of both CMSs, whose prose summaries would otherwise pass for a body, and rejects
+them as NotAnArticle.
 """
 
 from __future__ import annotations
 
 import re
 
+from ..errors import NotAnArticle
 from ..fields import find_body, find_published, split_breadcrumb
 from ..hookspecs import hookimpl
 from ..page import Page
-from ..text import AUTHOR_LABELS, SOURCE_LABELS, clean_text, find_dates, most_precise, split_names
+from ..text import AUTHOR_LABELS, SOURCE_LABELS, author_credits, clean_text, find_dates, most_precise, split_names
 from . import Fields, Template
 
 _FOUNDER_URL = re.compile(r"/content/\d{4}-\d{2}/\d{2}/content_\d+(?:_\d+)?\.htm$")
 _SHTML_URL = re.compile(r"/node_[0-9a-f]+/[0-9a-f]+\.shtml$")
+# Channel lists: Founder node_<digits>[_<n>].htm, the newer CMS node_<hex>[?cms_node_post_list_page=<n>].
+_LIST_URL = re.compile(r"/node_\d+(?:_\d+)?\.htm$|/node_[0-9a-f]{10}/?$")
+_LIST_ITEM = "//div[contains(concat(' ', normalize-space(@class), ' '), ' itm ') and contains(@class, 'j-link')]"
+# A news lead that opens with its credits: "南方网讯（记者/黄晓琳 通讯员/陈思远）近日，…".
+_LEAD_CREDIT = re.compile(r"^[^，。（(]{0,12}?讯?\s*[（(]([^（()）]{3,60})[）)]")
 _SCRIPT_EDITOR = re.compile(r"""__\$Editor\s*=\s*["']([^"']+)""")
 _LABEL_PREFIX = re.compile(r"^(?:" + "|".join(SOURCE_LABELS + AUTHOR_LABELS + ("编辑", "责任编辑")) + r")\s*[:：]\s*")
 
@@ -31,13 +39,20 @@ def _strip_label(text: str) -> str:
 
 
 def _southcn(page: Page) -> bool:
-    return page.host == "southcn.com" or page.host.endswith(".southcn.com")
+    """On southcn.com, or a saved copy (file, stdin) that has no host to say otherwise."""
+    return not page.host or page.host == "southcn.com" or page.host.endswith(".southcn.com")
+
+
+def _cms_marks(page: Page) -> bool:
+    """The ids and comments both southcn CMSs leave on an article, for copies whose URL says nothing."""
+    return page.by_id("pubtime_baidu") is not None or page.by_id("source_baidu") is not None \
+        or "enpproperty" in page.comments
 
 
 def matches_founder(page: Page) -> bool:
     path = page.url.split("?")[0]
-    return bool(_FOUNDER_URL.search(path) or (page.by_id("article_title") is not None and _southcn(page))) \
-        and page.by_id("content") is not None
+    by_markup = _southcn(page) and page.by_id("article_title") is not None and (page.host or _cms_marks(page))
+    return bool(_FOUNDER_URL.search(path) or by_markup) and page.by_id("content") is not None
 
 
 def matches_shtml(page: Page) -> bool:
@@ -65,6 +80,22 @@ def _common(page: Page, fields: Fields) -> None:
     fields.set("editor", page.meta("author"), "meta:author(editor)")
 
 
+def _credit_lines(page: Page, span: tuple[int, int] | None, fields: Fields) -> None:
+    """Reporter credits the CMS puts in the body's first or last paragraphs (【记者】… 【通讯员】…)."""
+    if not span:
+        return
+    first, last = span
+    for line in page.lines[first:min(last, first + 3)] + page.lines[max(first, last - 2):last]:
+        names = author_credits(line.text)
+        if names:
+            fields.set("authors", names, "template:#content-credit-line")
+            return
+    m = _LEAD_CREDIT.match(page.lines[first].text)
+    names = author_credits(m.group(1)) if m else None
+    if names:
+        fields.set("authors", names, "template:#content-lead-credit")
+
+
 def _breadcrumb(page: Page, xpath: str, rule: str, fields: Fields) -> None:
     found = page.select(xpath)
     if found:
@@ -79,6 +110,7 @@ def extract_founder(page: Page) -> Fields:
     content = page.by_id("content")
     if content is not None:
         fields.set("body", page.line_span(content), "template:#content")
+    _credit_lines(page, fields.body, fields)
     return fields
 
 
@@ -95,15 +127,31 @@ def extract_shtml(page: Page) -> Fields:
         inner = page.line_span(content) if content is not None else None
         body = inner or find_body(page, *span)
         fields.set("body", body, "template:#content" if inner else "template:.m-article+densest-lines")
+    _credit_lines(page, fields.body, fields)
     return fields
+
+
+def matches_list(page: Page) -> bool:
+    """A channel list of either CMS: its URL, or several list items and no article headline."""
+    if not _southcn(page) or page.by_id("article_title") is not None:
+        return False
+    by_url = page.host and (_LIST_URL.search(page.url.split("?")[0]) or "cms_node_post_list_page=" in page.url)
+    return bool(by_url or len(page.select(_LIST_ITEM)) >= 3)
+
+
+def extract_list(page: Page) -> Fields:
+    # A list's summaries are prose and would pass for a body; say what the page is instead of guessing.
+    items = len(page.select(_LIST_ITEM))
+    raise NotAnArticle(f"the page is a channel list{f' of {items} articles' if items else ''}", page.url)
 
 
 FOUNDER = Template(name="southcn-founder", site="southcn.com", matches=matches_founder,
                    extract=extract_founder, priority=20)
 SHTML = Template(name="southcn-shtml", site="southcn.com", matches=matches_shtml, extract=extract_shtml,
                  priority=21)
+LIST = Template(name="southcn-list", site="southcn.com", matches=matches_list, extract=extract_list, priority=22)
 
 
 @hookimpl
 def scraper_templates():
-    return [FOUNDER, SHTML]
+    return [FOUNDER, SHTML, LIST]
