@@ -116,8 +116,11 @@ def find_visible_date(lines: list[Line], title_index: int | None, body: tuple[in
     start = max(0, top - 2)
     body_start = body[0] if body else min(n, start + 15)
     body_end = body[1] if body else body_start
+    # The date line may stand inside the run's first lines (the run often starts at the headline or a
+    # subtitle), but there only a short line is a date line; a long one is a paragraph that names a day.
+    near_end = min(n, max(body_start, start) + 6)
     windows = [
-        (range(start, min(n, max(body_start, start) + 1)), "generic:date-near-title"),
+        (range(start, near_end), "generic:date-near-title"),
         (range(body_end, min(n, body_end + 6)), "generic:date-after-body"),
         (range(max(0, start - 15), start), "generic:date-above-title"),
         (range(n), "generic:date-anywhere"),
@@ -126,7 +129,7 @@ def find_visible_date(lines: list[Line], title_index: int | None, body: tuple[in
         labelled, plain = None, None
         for i in window:
             text = lines[i].text
-            if len(text) > 200:
+            if len(text) > (60 if rule == "generic:date-near-title" and i > body_start else 200):
                 continue
             dates = find_dates(text)
             if not dates:
@@ -146,7 +149,7 @@ def credits_in(lines: list[Line]) -> dict[str, str]:
     """Labelled values on short credit lines (source, author, editor) among lines."""
     values: dict[str, str] = {}
     for line in lines:
-        if len(line.text) > 120:
+        if len(line.text) > 120 or line.link_density > 0.5:  # a linked "口述：…" is another story's teaser
             continue
         for label, value in labelled_values(line.text).items():
             values.setdefault(label, value)
@@ -160,8 +163,10 @@ def source_of(values: dict[str, str]) -> str | None:
 
 def authors_of(values: dict[str, str]) -> list[str]:
     names: list[str] = []
-    for label in AUTHOR_LABELS:
-        names += [n for n in split_names(values.get(label)) if n not in names]
+    # In the order the page gives them: "本报实习生 …" above "本报记者 …" reads in that order.
+    for label, value in values.items():
+        if label in AUTHOR_LABELS:
+            names += [n for n in split_names(value) if n not in names]
     return names
 
 

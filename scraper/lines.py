@@ -29,11 +29,33 @@ EMPHASIS_TAGS = {"strong", "b", "h1", "h2", "h3", "h4", "h5", "h6"}
 BOILERPLATE = re.compile(
     r"^(?:【?(?:打印|关闭|关闭窗口|返回顶部|返回|收藏|分享到?|字号|大|中|小|默认|纠错|推荐|评论|打印本页|"
     r"加入收藏|发表评论|我要评论|扫一扫|责任编辑|上一篇|下一篇|上一条|下一条|相关阅读|相关新闻|相关文章|"
-    r"延伸阅读|热点推荐|推荐阅读|网友评论|查看评论|版权声明|免责声明)】?)"
+    r"延伸阅读|热点推荐|推荐阅读|网友评论|查看评论|版权声明|免责声明)】?(?=$|[\s|｜:：【\[（(>»\d]))"
     r"|(?:版权所有|Copyright|©|ICP备|ICP证|指导单位|建设单位|主办单位|承办单位|技术支持|联系我们|关于我们|"
     r"网站地图|网站简介|广告服务|公网安备|违法和不良信息|互联网新闻信息服务许可)",
     re.I,
 )
+# Notices a site prints under every article: reprint terms, disclaimers, anti-piracy statements. They are
+# written in full sentences, so punctuation alone would take them for prose.
+DISCLAIMER = re.compile(
+    r"版权声明|免责声明|反侵权|侵权必究|未经.{0,12}(?:授权|许可|同意).{0,12}(?:转载|使用|复制)|不得转载|禁止转载|"
+    r"转载请注明|仅代表作者(?:本人|个人)?(?:的)?观点|不代表本(?:网|站|报|平台)|信息发布平台|信息存储空间服务|"
+    r"著作权(?:法|人|归)|版权归.{0,12}所有"
+)
+# A heading that opens the site's notice under the article: reprint terms, an anti-piracy statement.
+NOTICE_HEADING = re.compile(r"^【?(?:反侵权公告|版权声明|免责声明|特别声明|郑重声明|法律声明|版权说明)】?\s*[:：]?$")
+# A heading that opens the readers' comments below an article or blog post.
+COMMENTS_HEADING = re.compile(
+    r"^(?:#\s*)?re\s*[:：]|"
+    r"^【?(?:网友|读者|最新|热门|全部|相关|精彩|我要|发表|查看|用户)?(?:评论|留言|跟帖)(?:区|列表|内容)?】?\s*"
+    r"(?:[(（]\s*\d*\s*[)）])?\s*[:：]?$|"
+    r"已有\s*\d+\s*(?:件|条|篇|位|个)?\S{0,4}(?:评论|留言|回复)|^共?\s*\d+\s*(?:条|则|篇|个)(?:评论|留言|回复)|"
+    r"^(?:comments?|\d+\s+(?:comments?|responses?|replies)|leave a (?:reply|comment))\b",
+    re.I,
+)
+# The line a forum or blog prints with each post: who posted it and when. Several on a page mean several posts.
+_POST_WORDS = re.compile(r"发表于|发布于|回复于|张贴|本贴由|本帖由|由\S{1,20}于|posted\b|\bby\s+\S|\d+\s*楼|楼主")
+_TIME_OF_DAY = re.compile(r"(?<!\d)\d{1,2}[:：]\d{2}")
+_YEAR = re.compile(r"(?:19|20)\d\d")
 
 
 @dataclass
@@ -44,6 +66,8 @@ class Line:
     tag: str = ""  # the block element the line belongs to
     element: etree._Element | None = field(default=None, repr=False)
     images: list[tuple[str, str | None]] = field(default_factory=list)  # (src, alt) in order
+    repeated: bool = False  # the same text stands on an earlier line (a mobile copy, a quoted post)
+    score: float | None = field(default=None, repr=False, compare=False)  # line_score, once computed
 
     @property
     def link_density(self) -> float:
@@ -60,14 +84,15 @@ class _LineBuilder:
         self._block: etree._Element | None = None
 
     def add_text(self, text: str | None, in_link: bool, emphasised: bool) -> None:
-        if not text:
+        if not text or (not self._parts and text.isspace()):  # indentation between blocks opens no line
             return
         self._parts.append(text)
-        stripped = len(clean_text(text))
-        if in_link:
-            self._link_chars += stripped
-        if emphasised:
-            self._emph_chars += stripped
+        if in_link or emphasised:
+            visible = len("".join(text.split()))
+            if in_link:
+                self._link_chars += visible
+            if emphasised:
+                self._emph_chars += visible
 
     def add_image(self, src: str, alt: str | None) -> None:
         self._images.append((src, alt))
@@ -77,6 +102,8 @@ class _LineBuilder:
             self._block = element
 
     def flush(self) -> None:
+        if not self._parts and not self._images:  # most block boundaries close nothing
+            return
         text = clean_text("".join(self._parts))
         if text or self._images:
             block = self._block
@@ -95,17 +122,21 @@ def page_lines(root: etree._Element) -> list[Line]:
     """The visible lines of the page under root, in reading order."""
     builder = _LineBuilder()
 
+    flush, add_text = builder.flush, builder.add_text  # bound once: this runs for every element of the page
+
     def walk(el: etree._Element, in_link: bool, emphasised: bool) -> None:
-        tag = el.tag if isinstance(el.tag, str) else ""
+        tag = el.tag
+        if not isinstance(tag, str):  # comments, processing instructions
+            return
         tag = tag.lower()
-        if not tag or tag in SKIP_TAGS:  # comments, processing instructions, scripts
+        if tag in SKIP_TAGS:
             return
         if tag == "br":
-            builder.flush()
+            flush()
             return
         block = tag in BLOCK_TAGS
         if block:
-            builder.flush()
+            flush()
             builder.set_block(el)
         if tag == "img":
             src = el.get("src") or el.get("data-src") or el.get("data-original")
@@ -113,26 +144,49 @@ def page_lines(root: etree._Element) -> list[Line]:
                 builder.add_image(src, el.get("alt") or el.get("title"))
         link = in_link or tag == "a"
         emph = emphasised or tag in EMPHASIS_TAGS
-        builder.add_text(el.text, link, emph)
+        if el.text:
+            add_text(el.text, link, emph)
         for child in el:
             walk(child, link, emph)
-            builder.add_text(child.tail, link, emph)
+            tail = child.tail
+            if tail:
+                add_text(tail, link, emph)
         if block:
-            builder.flush()
+            flush()
 
     walk(root, False, False)
     builder.flush()
+    # A copy of text printed further up (the mobile or print version of the article, a quoted post) is marked;
+    # the same paragraph twice in a row is one passage said twice, and stays prose.
+    seen: set[str] = set()
+    previous = ""
+    for line in builder.lines:
+        if len(line.text) >= 20:
+            line.repeated = line.text in seen and line.text != previous
+            seen.add(line.text)
+        if line.text:
+            previous = line.text
     return builder.lines
 
 
 def line_score(line: Line) -> float:
     """How much a line looks like body text: positive for prose, negative for links and furniture."""
+    if line.score is None:
+        line.score = _score(line)
+    return line.score
+
+
+def _score(line: Line) -> float:
     text = line.text
     n = len(text)
     if n == 0:
         return -2.0 if not line.images else 0.0
-    if BOILERPLATE.search(text) and n < 80:
+    if (n < 80 and BOILERPLATE.search(text)) or (n < 300 and DISCLAIMER.search(text)):
         return -40.0
+    if line.repeated:
+        # Slightly negative: a second copy never draws the run to itself, but a table that repeats a cell
+        # ("同上", a course name) is not cut in two by it.
+        return -5.0
     plain = n - line.link_chars
     punct = count_punct(text)
     score = plain - 3.0 * line.link_chars
@@ -157,3 +211,55 @@ def densest_run(lines: list[Line], start: int = 0, end: int | None = None) -> tu
         if run_sum > best_sum:
             best_sum, best = run_sum, (run_start, i + 1)
     return best
+
+
+def is_comments_heading(line: Line) -> bool:
+    return len(line.text) <= 40 and line.link_density < 0.5 and bool(COMMENTS_HEADING.search(line.text))
+
+
+def is_post_signature(line: Line) -> bool:
+    """"由海姑娘张贴 @ 2005-06-14 03:25:55", "ggjjzhzz 发表于 2005-9-15 11:46:00", "… 2005/03/15 22:36:13 by duscha"."""
+    text = line.text
+    return len(text) <= 120 and bool(_TIME_OF_DAY.search(text)) and bool(_POST_WORDS.search(text)) \
+        and bool(_YEAR.search(text))
+
+
+def trim_run(lines: list[Line], run: tuple[int, int]) -> tuple[int, int]:
+    """End a body run where the article ends and others' words begin: readers' comments, or the next post.
+
+    A run that crosses a comments heading or a second post signature is a page whose article is followed by
+    replies; density alone cannot tell them apart, because replies are prose too.
+    """
+    start, end = run
+    text_before = 0
+    first_signature = None
+    for i in range(start, end):
+        line = lines[i]
+        if text_before >= 50 and (is_comments_heading(line) or NOTICE_HEADING.match(line.text)):
+            return start, i
+        if is_post_signature(line):
+            if first_signature is None and text_before < 100:
+                first_signature = i  # a header above the post: the post runs to the next one
+            elif i > start:
+                return start, i  # the footer under the post, or the header of the next
+        text_before += len(line.text) - line.link_chars
+    return start, end
+
+
+def extend_over_insert(lines: list[Line], run: tuple[int, int], floor: int) -> tuple[int, int]:
+    """Take back the article's opening paragraphs that a box of links cuts off from the rest.
+
+    Portals insert a "今日推荐" or "今日焦点" box after the first paragraph; the box costs more than one
+    paragraph earns, so the densest run starts below it. Between the headline (floor) and the run, a prose
+    paragraph separated from the run only by link lines and furniture belongs to the article.
+    """
+    start, end = run
+    new_start = start
+    for i in range(start - 1, max(floor, start - 25) - 1, -1):
+        line = lines[i]
+        score = line_score(line)
+        if score >= 40 and line.link_density < 0.3 and count_punct(line.text) >= 2:
+            new_start = i
+        elif score > 0 and not (line.link_density > 0.5 or not count_punct(line.text)):
+            break  # other prose that does not read as the article's opening: leave the run as it is
+    return new_start, end

@@ -22,7 +22,8 @@ def clean_text(text: str | None) -> str:
     if not text:
         return ""
     text = _CONTROL.sub("", text)
-    text = _WRAP_BETWEEN_CJK.sub("", text)
+    if "\n" in text or "\r" in text:  # this runs on every line of every page; most lines hold no break
+        text = _WRAP_BETWEEN_CJK.sub("", text)
     return _SPACE.sub(" ", text).strip()
 
 
@@ -30,15 +31,25 @@ def count_cjk(text: str) -> int:
     return sum(1 for ch in text if "\u3400" <= ch <= "\u9fff")
 
 
+_PUNCT_CHARS = "".join(SENTENCE_PUNCT)
+
+
 def count_punct(text: str) -> int:
-    return sum(1 for ch in text if ch in SENTENCE_PUNCT)
+    return sum(map(text.count, _PUNCT_CHARS))  # str.count runs in C; this is on every line
 
 
 # ---- dates -------------------------------------------------------------------------------------------------
 
 _DATE = re.compile(
     r"(?<!\d)((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})(?!\d)\s*日?"
-    r"(?:\s*(?:T|\s)?\s*(\d{1,2})\s*[:：时]\s*(\d{1,2})(?:\s*[:：分]\s*(\d{1,2}))?)?"
+    r"(?:[,，\s]*(?:星期|周|礼拜)[一二三四五六日天])?"  # "2005年08月30日, 星期二 13:22"
+    r"(?:\s*(?:T|\s)?\s*(\d{1,2})\s*[:：时]\s*(\d{1,2})(?:\s*[:：分]\s*(\d{1,2}))?(?:\s*([AaPp])\.?[Mm]\b)?)?"
+)
+# English-locale servers print "9/17/2004 5:54:13 AM", month first; European sites print "06/02/2022", day first.
+# Only a 12-hour clock or a number above 12 tells which, so a date that says neither is left unread.
+_US_DATE = re.compile(
+    r"(?<![\d/.])(\d{1,2})/(\d{1,2})/((?:19|20)\d{2})(?![\d/])"
+    r"(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?(?:\s*([AaPp])\.?[Mm]\b)?)?"
 )
 
 
@@ -46,10 +57,17 @@ def find_dates(text: str) -> list[tuple[str, int]]:
     """Every plausible date in text as (ISO string, precision); precision 0 day, 1 minutes, 2 seconds."""
     found = []
     for m in _DATE.finditer(text or ""):
-        iso = _to_iso(*m.groups())
-        if iso:
-            found.append(iso)
-    return found
+        found.append((m.start(), _to_iso(*m.groups())))
+    if "/" in (text or ""):
+        for m in _US_DATE.finditer(text):
+            mo, d, y, *rest = m.groups()
+            if int(mo) > 12:
+                mo, d = d, mo
+            elif int(d) <= 12 and not rest[-1]:
+                continue
+            found.append((m.start(), _to_iso(y, mo, d, *rest)))
+        found.sort(key=lambda pair: pair[0])
+    return [iso for _, iso in found if iso]
 
 
 def parse_date(text: str | None) -> tuple[str, int] | None:
@@ -57,7 +75,7 @@ def parse_date(text: str | None) -> tuple[str, int] | None:
     return dates[0] if dates else None
 
 
-def _to_iso(y, mo, d, h=None, mi=None, s=None) -> tuple[str, int] | None:
+def _to_iso(y, mo, d, h=None, mi=None, s=None, half=None) -> tuple[str, int] | None:
     try:
         day = date(int(y), int(mo), int(d))
     except ValueError:
@@ -66,6 +84,8 @@ def _to_iso(y, mo, d, h=None, mi=None, s=None) -> tuple[str, int] | None:
         return None
     if h is None:
         return day.isoformat(), 0
+    if half and 1 <= int(h) <= 12:  # 12-hour clock: 12 AM is midnight, 1 PM is 13:00
+        h = int(h) % 12 + (12 if half in "Pp" else 0)
     if not (0 <= int(h) < 24 and 0 <= int(mi) < 60 and (s is None or 0 <= int(s) < 60)):
         return day.isoformat(), 0
     if s is None:
@@ -92,14 +112,22 @@ def most_precise(candidates: list[tuple[str, int]]) -> tuple[str, int] | None:
 
 SOURCE_LABELS = ("来源", "稿源", "出处")
 EDITOR_LABELS = ("责任编辑", "责编", "编辑", "值班编辑", "校对")
-AUTHOR_LABELS = ("作者", "撰文", "撰稿", "文", "记者", "通讯员", "特约记者", "实习生", "本报记者", "口述")
+AUTHOR_LABELS = ("作者", "撰文", "撰稿", "文", "记者", "通讯员", "特约记者", "实习生", "本报记者", "口述", "执笔人",
+                 "执笔", "评论员")
 _OTHER_LABELS = ("发布时间", "发表时间", "更新时间", "时间", "日期", "浏览", "阅读", "点击", "字号", "审核",
                  "摄影", "图", "摄")
 
 _ALL_LABELS = sorted(SOURCE_LABELS + EDITOR_LABELS + AUTHOR_LABELS + _OTHER_LABELS, key=len, reverse=True)
+# A reporter's role is often followed by the names with a space and no colon ("本报记者 王燕平 方云凤"), and
+# "本报"/"本刊" before a role names the paper, not a different label.
 _LABEL_RE = re.compile(
-    r"(?:(?<=^)|(?<=[\s|｜/【\[（(，,;；]))[【\[]?(" + "|".join(_ALL_LABELS) + r")[】\]]?\s*(?:[:：/丨|]\s*|(?<=】))"
+    r"(?:(?<=^)|(?<=[\s|｜/【\[（(，,;；□■·]))[【\[]?(?:本报|本刊|本台|本网)?(" + "|".join(_ALL_LABELS) + r")[】\]]?"
+    r"(?:\s*[:：/丨|]\s*|(?<=】)|(?<=记者)\s+|(?<=通讯员)\s+|(?<=实习生)\s+|(?<=评论员)\s+)"
 )
+# The start of another "name：value" pair the label list does not know ("访问统计：", "阅读次数：").
+_OTHER_PAIR = re.compile(r"\s+[^\s:：]{2,6}[:：]")
+# A page counter after the value ("作者:zboygirl 阅读(1660) 评论(5)").
+_COUNTER = re.compile(r"\s+\S{1,4}[（(]\d+[)）]")
 
 
 def _cut_at_unmatched_close(value: str) -> str:
@@ -124,6 +152,7 @@ def labelled_values(line: str) -> dict[str, str]:
         value = _cut_at_unmatched_close(line[m.end():end]).strip(" 　|｜/丨【】[]（）()，,;；")
         # A date printed after the value on the same line belongs to no label.
         value = _DATE.split(value)[0].strip(" 　|｜/丨") if _DATE.search(value) else value
+        value = _COUNTER.split(_OTHER_PAIR.split(value)[0])[0]
         if value and m.group(1) not in values:
             values[m.group(1)] = value
     return values
@@ -137,7 +166,8 @@ def pick_label(values: dict[str, str], labels: tuple[str, ...]) -> str | None:
 
 
 _NAME_SPLIT = re.compile(r"[\s、，,;；/|｜和及]+")
-_NOT_A_NAME = re.compile(r"https?:|www\.|\d{3,}|[。！？]")
+_PADDED_NAME = re.compile(r"(?<![\u4e00-\u9fff])([\u4e00-\u9fff])[ \u3000]([\u4e00-\u9fff])(?![\u4e00-\u9fff])")
+_NOT_A_NAME = re.compile(r"https?:|www\.|\d{3,}|[。！？=\"<>]")
 
 
 def split_names(value: str | None) -> list[str]:
@@ -146,6 +176,12 @@ def split_names(value: str | None) -> list[str]:
         return []
     # "(潮州市直机关工委)" is an affiliation, not a name; its ")" may already be gone with the value's edge.
     value = re.sub(r"[（(][^）)]*(?:[）)]|$)", " ", value)
+    value = value.split("：")[0]  # "赵 培：北京物资学院": the affiliation after the name
+    # A two-character name is often padded to the width of three: "赵 培".
+    value = _PADDED_NAME.sub(r"\1\2", value)
+    # "记者：首先欢迎你来到…，既然你是…" is an interview, not a credit: long clauses between commas.
+    if "，" in value and any(len(part) > 8 for part in value.split("，")):
+        return []
     names = []
     for part in _NAME_SPLIT.split(value):
         part = part.strip(" 　:：【】[]")

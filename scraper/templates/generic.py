@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..bylines import find_byline
 from ..fields import (
     authors_of,
     credits_in,
@@ -11,17 +12,24 @@ from ..fields import (
     find_published,
     find_title,
     find_visible_date,
+    hidden_dates,
     line_index_of_text,
     source_of,
 )
 from ..hookspecs import hookimpl
-from ..lines import line_score
+from ..lines import Line, extend_over_insert, line_score, trim_run
 from ..page import Page
+from ..text import author_credits
 from . import Fields, Template
 
 
 def _run_score(page: Page, run: tuple[int, int] | None) -> float:
     return sum(line_score(line) for line in page.lines[run[0]:run[1]]) if run else 0.0
+
+
+def _credit_inside(lines: list[Line], body: tuple[int, int]) -> bool:
+    """A labelled credit line inside the body, which the parser takes out as the author when it cleans the body."""
+    return any(author_credits(line.text) for line in lines[body[0]:body[1]] if len(line.text) <= 60)
 
 
 def extract_fields(page: Page, fields: Fields | None = None, rule_prefix: str = "generic") -> Fields:
@@ -39,23 +47,36 @@ def extract_fields(page: Page, fields: Fields | None = None, rule_prefix: str = 
             # Prefer the body below the headline, unless that run is a scrap compared to the page's best.
             if after and _run_score(page, after) >= 0.5 * _run_score(page, body):
                 body = after
-        fields.set("body", body, f"{rule_prefix}:densest-lines")
+        if body and title_index is not None and title_index < body[0]:
+            body = extend_over_insert(lines, body, title_index + 1)
+        fields.set("body", trim_run(lines, body) if body else None, f"{rule_prefix}:densest-lines")
 
     body = fields.body
     head_start = title_index if title_index is not None else max(0, (body[0] if body else 0) - 6)
     head = lines[head_start:(body[0] + 2) if body else head_start + 10]
+    # Bylines may stand a few lines into the run (subtitle, 本报实习生…, 本报记者…), but only as short lines.
+    head += [line for line in lines[body[0] + 2:body[0] + 6] if len(line.text) <= 40] if body else []
     tail = lines[max(0, body[1] - 3):body[1] + 4] if body else []
     values = credits_in(head) or {}
-    for key, value in credits_in(tail).items():
+    tail_values = credits_in(tail)
+    for key, value in tail_values.items():
         values.setdefault(key, value)
     fields.set("source", source_of(values), f"{rule_prefix}:label-near-body")
-    fields.set("authors", authors_of(values), f"{rule_prefix}:label-near-body")
+    # Authors come from one place: a byline under the headline, else a credit under the text (on a blog that
+    # reposts a news story, the first names the reporters and the second the blogger).
+    fields.set("authors", authors_of(credits_in(head)) or authors_of(tail_values), f"{rule_prefix}:label-near-body")
     fields.set("editor", editor_of(values), f"{rule_prefix}:label-near-body")
+    if body and not fields.authors and not _credit_inside(lines, body):
+        names, brule = find_byline(lines, title_index, body)
+        fields.set("authors", names, f"{rule_prefix}:{brule}")
     fields.set("source", page.meta("ContentSource", "source", "og:site_name"), "meta:source")
     fields.set("authors", [a for a in [page.meta("article:author", "byline")] if a], "meta:author")
 
     if fields.published is None:
         visible, vrule = find_visible_date(lines, title_index, body)
+        if vrule and not vrule.endswith("near-title") and hidden_dates(page):
+            # Far from the headline a visible date may be a related story's; the page's own metadata is surer.
+            visible, vrule = None, None
         published, prule = find_published(page, visible, vrule)
         fields.set("published", published, prule)
 
