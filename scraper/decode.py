@@ -19,11 +19,18 @@ _WIDEN = {"gb2312": "gb18030", "gbk": "gb18030", "gb_2312-80": "gb18030", "x-gbk
 _WRAPPER_ENCODING = re.compile(rb"""<text\b[^>]*\bencoding\s*=\s*["']?([A-Za-z0-9_.:-]+)""", re.I)
 
 
+# A declared charset is kept, with U+FFFD for the bytes it cannot read, when at most this share of the text is
+# unreadable: real GB2312 pages carry a few stray bytes, and browsers show them the same way. More than that
+# and the declaration is taken to be wrong (a header that lies about the body).
+MAX_REPLACED_SHARE = 0.002
+
+
 @dataclass(frozen=True)
 class DecodedPage:
     text: str
     encoding: str
     encoding_source: str  # "bom", "http-header", "meta", "utf-8", "detector", "fallback"
+    replaced: int = 0  # bytes that could not be decoded and were replaced by U+FFFD
 
 
 def normalise_encoding(name: str | None) -> str | None:
@@ -38,13 +45,22 @@ def normalise_encoding(name: str | None) -> str | None:
     return _WIDEN.get(name) or _WIDEN.get(canonical) or canonical
 
 
-def _try(data: bytes, encoding: str | None) -> str | None:
+def _try(data: bytes, encoding: str | None, lenient: bool) -> tuple[str, int] | None:
+    """Decode strictly; if lenient, accept a few undecodable bytes (replaced). None when it does not fit."""
     if not encoding:
         return None
     try:
-        return data.decode(encoding)
-    except (UnicodeDecodeError, LookupError):
+        return data.decode(encoding), 0
+    except LookupError:
         return None
+    except UnicodeDecodeError:
+        if not lenient:
+            return None
+    text = data.decode(encoding, errors="replace")
+    replaced = text.count("\ufffd")
+    if replaced <= max(1, MAX_REPLACED_SHARE * len(text)):
+        return text, replaced
+    return None
 
 
 def declared_encoding(data: bytes) -> str | None:
@@ -74,10 +90,13 @@ def decode_html(data: bytes, content_type: str | None = None) -> DecodedPage:
         (normalise_encoding(declared_encoding(data)), "meta"),
         ("utf-8", "utf-8"),
     ]
-    for encoding, source in candidates:
-        text = _try(data, encoding)
-        if text is not None:
-            return DecodedPage(text, encoding, source)
+    # First pass strict, so that a header that lies is passed over for a <meta> that fits exactly; second
+    # pass lenient, so that a declared charset with a few stray bytes still wins over a detector's guess.
+    for lenient in (False, True):
+        for encoding, source in candidates:
+            decoded = _try(data, encoding, lenient)
+            if decoded is not None:
+                return DecodedPage(decoded[0], encoding, source, decoded[1])
 
     best = from_bytes(data[:200_000]).best()
     if best is not None:

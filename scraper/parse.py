@@ -75,6 +75,8 @@ def extract_article(page: Page) -> Article:
     clean_body(article, body_lines, page.url)
     expected = EXPECTED_FIELDS + (("breadcrumb",) if template.name != "generic" else ())
     article.warnings = [f"{name}: not found" for name in expected if getattr(article, name) in (None, [])]
+    if page.decoded.replaced:
+        article.warnings.append(f"encoding: {page.decoded.replaced} undecodable bytes shown as \ufffd")
     if len(article.paragraphs) == 0:
         raise NotAnArticle("the body holds no paragraphs", page.url)
     return article

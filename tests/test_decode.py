@@ -56,3 +56,24 @@ def test_header_charset_that_lies_is_passed_over():
                                            ("nonsense-charset", None), ("", None)])
 def test_normalise_encoding(name, expected):
     assert normalise_encoding(name) == expected
+
+
+def stray_bytes_page() -> bytes:
+    data = page('<meta charset="gb2312">', TEXT * 40).encode("gb18030")
+    return data.replace("一定".encode("gb18030"), b"\xff\xff", 1)
+
+
+def test_declared_gb2312_with_a_few_stray_bytes_keeps_its_charset():
+    # Real GB2312 pages carry a stray byte or two; a browser shows U+FFFD there and reads the rest.
+    data = stray_bytes_page()
+    decoded = decode_html(data, "text/html")
+    assert (decoded.encoding, decoded.encoding_source) == ("gb18030", "meta")
+    assert decoded.replaced >= 1 and TEXT in decoded.text
+
+
+def test_stray_bytes_are_reported_in_the_article_warnings():
+    from scraper.parse import parse_article
+
+    data = stray_bytes_page()
+    article = parse_article(data, "https://example.cn/a.html")
+    assert any(w.startswith("encoding:") for w in article.warnings)
