@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from importlib import resources
 
@@ -96,3 +97,43 @@ def parse(page, url, content_type, fmt, sample):
         write_out(json.dumps(article.to_dict(), ensure_ascii=False, indent=2) + "\n")
     else:
         write_out(format_text(article) + "\n")
+
+
+@cli.command("import")
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False))
+@db_option
+@url_option
+@click.option("--sample", is_flag=True, help="Import the bundled sample WARC (reconstructed 潮州库 pages)")
+def import_(files, db_path, url, sample):
+    """Import WARC files (.warc, .warc.gz) and saved HTML pages into the archive.
+
+    Parses every HTML response and stores its article; running it again changes nothing, and a page whose
+    text changed keeps its earlier text as a version. Exit code 1 if a file is damaged or a page failed.
+    """
+    from pipelines.errors import StorageError
+    from pipelines.importer import import_files, is_warc
+    from pipelines.schema import open_archive
+
+    files = list(files)
+    if sample:
+        files.append(str(resources.files("scraper").joinpath("samples/sample.warc.gz")))
+    if not files:
+        raise click.UsageError("give one or more FILEs (WARC or saved HTML), or --sample")
+    if url and sum(1 for f in files if not is_warc(f)) > 1:
+        raise click.UsageError("--url names the address of one saved HTML file; import the others separately")
+    try:
+        db = open_archive(db_path)
+        try:
+            total = sum(os.path.getsize(f) for f in files)
+            with click.progressbar(length=total, label="Importing", file=sys.stderr,
+                                   hidden=not sys.stderr.isatty()) as bar:
+                result = import_files(db, files, url, progress=bar.update)
+        finally:
+            db.close()
+    except StorageError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(1)
+    for error in result.errors:
+        click.echo(f"Error: {error}", err=True)
+    click.echo(f"{db_path}: {result.counts.summary()}")
+    sys.exit(0 if result.ok else 1)

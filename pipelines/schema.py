@@ -1,0 +1,169 @@
+"""The archive's schema, as a list of migrations, and ``open_archive``: open, upgrade in place, or refuse.
+
+Migrations are frozen: once released, a step is never edited, since archives made by that release already ran
+it. A new release appends a step. A fresh database runs every step in order; an older one runs the steps it
+lacks, each in its own transaction. A database with steps this release does not know came from a newer one
+and is refused (``SchemaTooNew``) rather than written with a schema we do not understand.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+from .errors import SchemaTooNew, StorageError
+from .search import create_index_sql, rebuild_index
+
+MIGRATION_SET = "chaozhou-archive"
+# Seconds to wait for another writer before giving up with "database is locked".
+BUSY_TIMEOUT = 5.0
+migrations = Migrations(MIGRATION_SET)
+
+
+@migrations(name="001_initial")
+def m001_initial(db: Database) -> None:
+    db["sources"].create({"id": int, "name": str}, pk="id", not_null={"name"})
+    db["sources"].create_index(["name"], unique=True)
+    db["authors"].create({"id": int, "name": str}, pk="id", not_null={"name"})
+    db["authors"].create_index(["name"], unique=True)
+    db["runs"].create(
+        {"id": int, "kind": str, "started_at": str, "finished_at": str, "status": str, "inputs": str,
+         "scraper_version": str, "parser_version": str, "new": int, "updated": int, "unchanged": int,
+         "not_article": int, "dropped": int, "failed": int, "skipped": int, "error": str},
+        pk="id",
+    )
+    db["captures"].create(
+        {"id": int, "record_id": str, "url": str, "fetched_at": str, "status": int, "content_type": str,
+         "payload_digest": str, "warc_file": str, "warc_offset": int, "warc_length": int, "saved_file": str,
+         "run_id": int},
+        pk="id", not_null={"record_id", "url"}, foreign_keys=[("run_id", "runs", "id")],
+    )
+    db["captures"].create_index(["record_id"], unique=True)
+    db["captures"].create_index(["url"])
+    # body last: SQLite reads a column stored after a long text through the text's overflow pages.
+    db["articles"].create(
+        {"id": int, "url": str, "title": str, "subtitle": str, "published_at": str, "source_id": int,
+         "editor": str, "headings": str, "breadcrumb": str, "site": str, "extractor": str,
+         "encoding": str, "warnings": str, "field_rules": str, "first_seen": str, "last_seen": str,
+         "content_hash": str, "parser_version": str, "capture_id": int, "body": str},
+        pk="id", not_null={"url"},
+        foreign_keys=[("source_id", "sources", "id"), ("capture_id", "captures", "id")],
+    )
+    db["articles"].create_index(["url"], unique=True)
+    db["articles"].create_index(["published_at"])
+    db["articles"].create_index(["source_id"])
+    db["article_authors"].create(
+        {"article_id": int, "author_id": int, "position": int}, pk=("article_id", "author_id"),
+        foreign_keys=[("article_id", "articles", "id"), ("author_id", "authors", "id")],
+    )
+    db["article_authors"].create_index(["author_id"])
+    db["images"].create(
+        {"article_id": int, "position": int, "url": str, "caption": str}, pk=("article_id", "position"),
+        foreign_keys=[("article_id", "articles", "id")],
+    )
+    db["article_versions"].create(
+        {"id": int, "article_id": int, "title": str, "subtitle": str, "body": str, "headings": str,
+         "content_hash": str, "parser_version": str, "capture_id": int, "first_seen": str, "replaced_at": str},
+        pk="id", foreign_keys=[("article_id", "articles", "id"), ("capture_id", "captures", "id")],
+    )
+    db["article_versions"].create_index(["article_id"])
+    db["dropped"].create(
+        {"id": int, "run_id": int, "url": str, "capture_id": int, "stage": str, "reason": str},
+        pk="id", foreign_keys=[("run_id", "runs", "id"), ("capture_id", "captures", "id")],
+    )
+    db["dropped"].create_index(["run_id"])
+
+
+@migrations(name="002_collections_counts_search")
+def m002_collections_counts_search(db: Database) -> None:
+    # Release 2: the 潮州库 collection and column as facetable columns, text sizes, and Chinese search.
+    # The backfill uses today's URL/breadcrumb rules on purpose: they only ever learn more columns.
+    from .normalise import collection_and_column
+
+    articles = db["articles"]
+    for name, kind in (("collection", str), ("column", str), ("char_count", int), ("paragraph_count", int)):
+        articles.add_column(name, kind)
+    # Rebuilt (ids kept) so that body stays the last column and the new ones sit beside the fields they describe.
+    articles.transform(column_order=[
+        "id", "url", "title", "subtitle", "published_at", "source_id", "collection", "column", "editor",
+        "char_count", "paragraph_count", "headings", "breadcrumb", "site", "extractor", "encoding", "warnings",
+        "field_rules", "first_seen", "last_seen", "content_hash", "parser_version", "capture_id", "body"])
+    for row in db.execute("SELECT id, url, breadcrumb, body FROM articles").fetchall():
+        article_id, url, breadcrumb, body = row
+        collection, column = collection_and_column(url, _json_list(breadcrumb))
+        paragraphs = body.split("\n") if body else []
+        db.execute(
+            "UPDATE articles SET collection = ?, column = ?, char_count = ?, paragraph_count = ? WHERE id = ?",
+            [collection, column, sum(len(p) for p in paragraphs), len(paragraphs), article_id],
+        )
+    articles.create_index(["collection", "column"])
+    db.execute(create_index_sql())
+    rebuild_index(db)
+
+
+def _json_list(text: str | None) -> list[str]:
+    import json
+
+    return json.loads(text) if text else []
+
+
+def schema_version(db: Database) -> list[str]:
+    """The migrations applied to this database, oldest first."""
+    return [m.name for m in migrations.applied(db)]
+
+
+def known_migrations() -> list[str]:
+    return [m.name for m in migrations._migrations]
+
+
+def open_archive(path: str | Path, *, create: bool = True) -> Database:
+    """Open (or create) the archive, in WAL mode with foreign keys enforced, upgrading an older schema in place.
+
+    Raises ``SchemaTooNew`` for an archive from a newer release and ``StorageError`` when the file cannot be
+    opened or written (not a database, read-only, locked).
+    """
+    path = str(path)
+    if not create and not Path(path).exists():
+        raise StorageError(f"{path} does not exist; run `scraper import` first")
+    try:
+        db = Database(connect(path))
+        unknown = sorted(set(schema_version(db)) - set(known_migrations()))
+        if unknown:
+            db.close()
+            raise SchemaTooNew(path, unknown)
+        if migrations.pending(db):
+            migrations.apply(db)  # before foreign keys are on: a step may rebuild a referenced table
+        db.execute("PRAGMA foreign_keys = ON")
+        if db.journal_mode != "wal":
+            db.enable_wal()
+        # In WAL mode NORMAL still never leaves a half-written transaction; it skips an fsync per commit, which
+        # with one transaction per article is most of the import time. A power cut may lose the last articles.
+        db.execute("PRAGMA synchronous = NORMAL")
+    except sqlite3.DatabaseError as exc:
+        raise storage_error(exc, path) from exc
+    return db
+
+
+def connect(path: str) -> sqlite3.Connection:
+    return sqlite3.connect(path, timeout=BUSY_TIMEOUT)
+
+
+def storage_error(exc: sqlite3.Error, path: str) -> StorageError:
+    """Translate SQLite's error into a message that says what to do."""
+    text = str(exc)
+    if "locked" in text or "busy" in text:
+        hint = "another process is writing to it; wait for it to finish (or stop it) and run again"
+    elif "readonly" in text or "read-only" in text:
+        hint = "the file or its folder is read-only; make both writable, or choose another --db"
+    elif "disk is full" in text or "database or disk is full" in text:
+        hint = "the disk is full; free some space and run again (nothing was half-written)"
+    elif "not a database" in text or "malformed" in text:
+        hint = "the file is not an SQLite database, or is damaged; choose another --db"
+    elif "unable to open" in text:
+        hint = "the file cannot be opened; check that its folder exists and is writable"
+    else:
+        hint = "see the SQLite error above"
+    return StorageError(f"{path}: {text}: {hint}")

@@ -1,0 +1,221 @@
+"""The pipelines from Article to archive.db: schema, validate, normalise, version, store. Real SQLite files."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from pipelines.errors import Dropped, SchemaTooNew, StorageError
+from pipelines.importer import process_article
+from pipelines.normalise import china_time, collection_and_column, normalise
+from pipelines.schema import known_migrations, open_archive, schema_version
+from pipelines.store import Capture
+from pipelines.validate import validate
+from pipelines.version import content_hash
+from scraper.article import Article, Image
+from scraper.parse import parse_article
+from tests.warc_helpers import HTML, REFERENCE_URL, changed_reference_html, reference_html
+
+DATA = Path(__file__).parent / "data"
+
+
+def capture(n: int, when: str, url: str = REFERENCE_URL) -> Capture:
+    return Capture(record_id=f"<urn:test:{n}>", url=url, fetched_at=when, status=200, content_type=HTML)
+
+
+def article(html: bytes | None = None, url: str = REFERENCE_URL) -> Article:
+    return parse_article(html or reference_html(), url, HTML)
+
+
+def snapshot(db) -> dict:
+    tables = ["articles", "article_versions", "article_authors", "authors", "sources", "images", "captures",
+              "articles_fts"]
+    return {t: db.execute(f"SELECT rowid, * FROM [{t}] ORDER BY rowid").fetchall() for t in tables}
+
+
+@pytest.fixture
+def db(tmp_path):
+    database = open_archive(tmp_path / "archive.db")
+    yield database
+    database.close()
+
+
+def test_schema_tables_keys_indexes_and_wal(db):
+    assert db.journal_mode == "wal"
+    assert schema_version(db) == known_migrations()
+    fks = {(fk.table, fk.column, fk.other_table) for t in db.tables for fk in t.foreign_keys}
+    assert {("articles", "source_id", "sources"), ("articles", "capture_id", "captures"),
+            ("article_authors", "article_id", "articles"), ("article_authors", "author_id", "authors"),
+            ("images", "article_id", "articles"), ("article_versions", "article_id", "articles")} <= fks
+    indexed = {tuple(i.columns) for i in db["articles"].indexes}
+    assert {("url",), ("published_at",), ("source_id",)} <= indexed
+    assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert set(db["articles"].columns_dict) >= {
+        "id", "url", "title", "subtitle", "published_at", "source_id", "editor", "body", "headings", "breadcrumb",
+        "collection", "column", "char_count", "paragraph_count", "first_seen", "last_seen", "content_hash",
+        "parser_version", "capture_id"}
+
+
+def test_store_reference_article(db):
+    assert process_article(db, article(), capture(1, "2026-01-01T00:00:00Z"), None) == "new"
+    row = db.execute("SELECT * FROM articles").fetchone()
+    row = dict(zip([c.name for c in db["articles"].columns], row, strict=True))
+    assert row["title"] == "发挥政治统领作用 强化机关政治建设"
+    assert row["published_at"] == "2020-10-13T11:13:14+08:00"
+    assert (row["collection"], row["column"]) == ("潮州库", "理论文章、理论著作")
+    assert row["paragraph_count"] == len(row["body"].split("\n")) > 10
+    assert row["char_count"] == len(row["body"].replace("\n", ""))
+    assert row["first_seen"] == row["last_seen"] == "2026-01-01T00:00:00Z"
+    assert db.execute("SELECT name FROM sources").fetchall() == [("潮州日报",)]
+    assert db.execute("SELECT name FROM authors").fetchall() == [("魏界亮",)]
+    assert db.execute("SELECT count(*) FROM articles_fts").fetchone()[0] == 1
+
+
+def test_same_article_twice_changes_nothing(db):
+    process_article(db, article(), capture(1, "2026-01-01T00:00:00Z"), None)
+    before = snapshot(db)
+    assert process_article(db, article(), capture(1, "2026-01-01T00:00:00Z"), None) == "unchanged"
+    assert snapshot(db) == before
+
+
+def test_changed_text_updates_and_keeps_version(db):
+    process_article(db, article(), capture(1, "2026-01-01T00:00:00Z"), None)
+    (rowid, old_hash), = db.execute("SELECT rowid, content_hash FROM articles").fetchall()
+    changed = article(changed_reference_html())
+    assert process_article(db, changed, capture(2, "2026-02-01T00:00:00Z"), None) == "updated"
+    (new_rowid, body, first_seen, last_seen), = db.execute(
+        "SELECT rowid, body, first_seen, last_seen FROM articles").fetchall()
+    assert new_rowid == rowid  # updated in place: the search row still points at it
+    assert "必须把党的政治建设摆在首位" in body
+    assert (first_seen, last_seen) == ("2026-01-01T00:00:00Z", "2026-02-01T00:00:00Z")
+    versions = db.execute(
+        "SELECT article_id, content_hash, body, first_seen, replaced_at FROM article_versions").fetchall()
+    assert len(versions) == 1
+    assert versions[0][:2] == (rowid, old_hash)
+    assert "一定要把党的政治建设摆在首位" in versions[0][2]
+    assert versions[0][3:] == ("2026-01-01T00:00:00Z", "2026-02-01T00:00:00Z")
+    # Importing either capture again changes nothing.
+    before = snapshot(db)
+    assert process_article(db, article(), capture(1, "2026-01-01T00:00:00Z"), None) == "unchanged"
+    assert process_article(db, changed, capture(2, "2026-02-01T00:00:00Z"), None) == "unchanged"
+    assert snapshot(db) == before
+
+
+def test_older_capture_arriving_late_goes_to_history(db):
+    process_article(db, article(changed_reference_html()), capture(2, "2026-02-01T00:00:00Z"), None)
+    assert process_article(db, article(), capture(1, "2026-01-01T00:00:00Z"), None) == "updated"
+    body, first_seen = db.execute("SELECT body, first_seen FROM articles").fetchone()
+    assert "必须把党的政治建设摆在首位" in body  # the newer text stays current
+    assert first_seen == "2026-01-01T00:00:00Z"
+    assert db.execute("SELECT first_seen, replaced_at FROM article_versions").fetchall() == [
+        ("2026-01-01T00:00:00Z", "2026-02-01T00:00:00Z")]
+
+
+def test_metadata_refresh_keeps_text_and_id(db):
+    process_article(db, article(), capture(1, "2026-01-01T00:00:00Z"), None)
+    richer = article()
+    richer.authors = ["魏界亮", "另一位作者"]
+    richer.images = [Image(url="https://gdxk.southcn.com/cz/a.jpg", caption="图")]
+    assert process_article(db, richer, capture(1, "2026-01-01T00:00:00Z"), None) == "updated"
+    assert db.execute("SELECT count(*) FROM article_versions").fetchone()[0] == 0
+    assert db.execute("SELECT count(*) FROM article_authors").fetchone()[0] == 2
+    assert db.execute("SELECT article_id, position, url, caption FROM images").fetchall() == [
+        (1, 0, "https://gdxk.southcn.com/cz/a.jpg", "图")]
+    assert db.execute("SELECT rowid FROM articles_fts WHERE articles_fts MATCH '\"另 一 位\"'").fetchall() == [(1,)]
+
+
+def test_validate_drops_with_reason():
+    good = article()
+    for change, reason in (
+        ({"title": "  "}, "no title"),
+        ({"paragraphs": []}, "no body text"),
+        ({"url": "file:///tmp/page.html"}, r"not an absolute http\(s\) URL"),
+        ({"published_at": "昨天"}, "not an ISO 8601 date"),
+        ({"title": "长" * 400}, "probably a paragraph"),
+    ):
+        bad = Article.from_dict({**good.to_dict(), **change})
+        with pytest.raises(Dropped, match=reason):
+            validate(bad)
+    assert validate(good) is good
+
+
+def test_normalise():
+    raw = Article(url=REFERENCE_URL, title="  发挥 \n 作用 ", authors=["魏界亮", " 魏界亮 ", ""],
+                  paragraphs=["  第一段。 ", "", "一、标题"], headings=["一、标题", "不在正文"],
+                  published_at="2020-10-13T03:13:14+00:00", images=[Image("https://x/a.jpg"), Image("https://x/a.jpg")])
+    clean = normalise(raw)
+    assert clean.title == "发挥 作用"
+    assert clean.authors == ["魏界亮"]
+    assert clean.paragraphs == ["第一段。", "一、标题"]
+    assert clean.headings == ["一、标题"]
+    assert clean.published_at == "2020-10-13T11:13:14+08:00"
+    assert len(clean.images) == 1
+    assert china_time("1992-04-23") == "1992-04-23"
+
+
+@pytest.mark.parametrize(("url", "breadcrumb", "expected"), [
+    ("https://gdxk.southcn.com/cz/llwzllzz/content/post_1.html", [], ("潮州库", "理论文章、理论著作")),
+    ("https://gdxk.southcn.com/cz/dsj/content/post_595493.html", ["首页", "潮州库", "大事记"], ("潮州库", "大事记")),
+    ("https://gdxk.southcn.com/cz/ztp/content/post_2.html", ["首页", "潮州库", "专题片"], ("潮州库", "专题片")),
+    ("http://cz.southcn.com/content/2019-01/10/content_1.htm", ["南方网", "潮州新闻"], (None, "潮州新闻")),
+])
+def test_collection_and_column(url, breadcrumb, expected):
+    assert collection_and_column(url, breadcrumb) == expected
+
+
+def test_content_hash_ignores_metadata_not_text():
+    a, b = article(), article()
+    b.source, b.authors = "别处", []
+    assert content_hash(a) == content_hash(b)
+    b.paragraphs = b.paragraphs[1:]
+    assert content_hash(a) != content_hash(b)
+
+
+def test_migration_from_schema_001(tmp_path):
+    path = tmp_path / "old.db"
+    shutil.copy(DATA / "archive-schema-001.db", path)
+    db = open_archive(path)
+    assert schema_version(db) == known_migrations()
+    assert db.journal_mode == "wal"
+    assert db.execute("SELECT id, collection, column, char_count > 2000, paragraph_count FROM articles").fetchall() == [
+        (7, "潮州库", "理论文章、理论著作", 1, 15)]
+    assert db.execute("PRAGMA foreign_key_check").fetchall() == []
+    # The search index was built from the existing rows.
+    assert db.execute("SELECT rowid FROM articles_fts WHERE articles_fts MATCH '\"党 建\"'").fetchall() == [(7,)]
+    # New captures of the same article land on the same row.
+    process_article(db, article(), capture(9, "2026-03-01T00:00:00Z"), None)
+    assert db.execute("SELECT id, last_seen FROM articles").fetchall() == [(7, "2026-03-01T00:00:00Z")]
+
+
+def test_newer_schema_is_refused(tmp_path):
+    path = tmp_path / "future.db"
+    open_archive(path).close()
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute("INSERT INTO _sqlite_migrations (migration_set, name, applied_at) "
+                     "VALUES ('chaozhou-archive', '099_from_the_future', '2030-01-01')")
+    conn.close()
+    with pytest.raises(SchemaTooNew, match="newer release.*099_from_the_future"):
+        open_archive(path)
+
+
+def test_full_disk_rolls_back_the_whole_article(db):
+    process_article(db, article(), capture(1, "2026-01-01T00:00:00Z"), None)
+    before = snapshot(db)
+    pages = db.execute("PRAGMA page_count").fetchone()[0]
+    db.execute(f"PRAGMA max_page_count = {pages}")
+    other = article(url="https://gdxk.southcn.com/cz/llwzllzz/content/post_000002.html")
+    with pytest.raises(sqlite3.OperationalError, match="full"):
+        process_article(db, other, capture(2, "2026-01-02T00:00:00Z"), None)
+    assert not db.conn.in_transaction
+    assert snapshot(db) == before
+
+
+def test_not_a_database_is_a_clear_error(tmp_path):
+    path = tmp_path / "notes.db"
+    path.write_text("these are not the droids " * 100)
+    with pytest.raises(StorageError, match="not an SQLite database"):
+        open_archive(path)
