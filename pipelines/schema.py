@@ -104,6 +104,20 @@ def m002_collections_counts_search(db: Database) -> None:
     rebuild_index(db)
 
 
+@migrations(name="003_crawl_frontier")
+def m003_crawl_frontier(db: Database) -> None:
+    # Release 3: the crawl's frontier lives in the archive, so a killed crawl resumes from it; articles the
+    # site now answers 404/410 for are marked gone (and kept).
+    db["frontier"].create({
+        "url": str, "kind": str, "state": str, "attempts": int, "last_error": str, "next_try": str,
+        "found_on": str, "title_hint": str, "discovered_at": str, "fetched_at": str, "etag": str,
+        "last_modified": str, "conditional": int, "state_before": str, "queued_run": int,
+    }, pk="url", not_null={"kind", "state"}, defaults={"attempts": 0, "conditional": 0})
+    db["frontier"].create_index(["state", "next_try"])
+    db["articles"].add_column("gone_at", str)
+    db["articles"].add_column("gone_status", int)
+
+
 def _json_list(text: str | None) -> list[str]:
     import json
 

@@ -21,6 +21,11 @@ def db_option(fn):
                         type=click.Path(dir_okay=False), help="SQLite database file")(fn)
 
 
+def warc_dir_option(fn):
+    return click.option("--warc-dir", type=click.Path(file_okay=False),
+                        help="Where WARC files are kept [default: archive/ beside the database]")(fn)
+
+
 def url_option(fn):
     return click.option("--url", help="The page's URL (needed to resolve links and pick the template)")(fn)
 
@@ -137,3 +142,92 @@ def import_(files, db_path, url, sample):
         click.echo(f"Error: {error}", err=True)
     click.echo(f"{db_path}: {result.counts.summary()}")
     sys.exit(0 if result.ok else 1)
+
+
+@cli.command()
+@click.argument("urls", nargs=-1)
+@db_option
+@warc_dir_option
+@click.option("--delay", type=click.FloatRange(min=0), default=1.0, show_default=True,
+              help="Seconds between requests (randomised ×0.5–1.5; robots.txt Crawl-delay is a floor)")
+@click.option("--max-articles", type=click.IntRange(min=1), help="Stop after this many articles")
+@click.option("--recheck-days", type=click.FloatRange(min=0), default=3.0, show_default=True,
+              help="Re-check articles published this recently with a conditional GET")
+def crawl(urls, db_path, warc_dir, delay, max_articles, recheck_days):
+    """Crawl the 潮州库 (or the collection, column or article at URLS) into the archive.
+
+    Exit codes: 0 done, 1 some pages failed, 2 usage error or another crawl running, 3 the site is refusing
+    (rate limits or block pages), 4 reserved for drift.
+    """
+    from urllib.parse import urlsplit
+
+    from pipelines.errors import StorageError
+
+    from .crawl import DEFAULT_START, CrawlLocked, CrawlOptions, run_crawl
+
+    for url in urls:
+        if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
+            raise click.BadParameter(f"{url!r} is not an http(s) URL", param_hint="URLS")
+    options = CrawlOptions(start_urls=list(urls) or [DEFAULT_START], db_path=db_path, warc_dir=warc_dir,
+                           delay=delay, max_articles=max_articles, recheck_days=recheck_days)
+    progress = _progress_printer()
+    try:
+        stats = run_crawl(options, progress)
+    except CrawlLocked as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(2)
+    except StorageError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(1)
+    progress(None)
+    if stats.stopped == "refusing":
+        click.echo("Stopped: the site keeps refusing (rate limit or block page); try again later.", err=True)
+    click.echo(f"{db_path}: {stats.summary()}")
+    sys.exit(stats.exit_code)
+
+
+def _progress_printer():
+    """One updating status line on a terminal; plain log lines otherwise (cron mail, CI logs)."""
+    tty = sys.stderr.isatty()
+    count = [0]
+
+    def show(message):
+        if message is None:
+            if tty and count[0]:
+                click.echo("", err=True)
+            return
+        count[0] += 1
+        if tty:
+            click.echo(f"\r\033[K[{count[0]}] {message[:100]}", err=True, nl=False)
+        else:
+            click.echo(f"[{count[0]}] {message}", err=True)
+
+    return show
+
+
+@cli.command()
+@db_option
+@warc_dir_option
+def reparse(db_path, warc_dir):
+    """Rebuild every article from its stored WARC capture, without the network (after a parser upgrade)."""
+    from pathlib import Path
+
+    from pipelines.errors import StorageError
+    from pipelines.schema import open_archive
+
+    from .reparse import reparse_archive
+
+    directory = Path(warc_dir) if warc_dir else Path(db_path).resolve().parent / "archive"
+    try:
+        db = open_archive(db_path, create=False)
+        try:
+            stats = reparse_archive(db, directory)
+        finally:
+            db.close()
+    except StorageError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(1)
+    for error in stats.errors:
+        click.echo(f"Error: {error}", err=True)
+    click.echo(f"{db_path}: {stats.summary()}")
+    sys.exit(1 if stats.errors else 0)

@@ -1,0 +1,96 @@
+"""The crawl's side of the pipelines: captures, runs and articles from a live fetch, through the same steps as
+an import (validate → normalise → version/store → search index)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from datetime import datetime, timezone
+
+from sqlite_utils import Database
+
+from scraper import PARSER_VERSION, __version__
+from scraper.article import Article
+from scraper.warc import Capture as WarcCapture
+
+from .errors import Dropped
+from .normalise import normalise
+from .store import Capture, save_capture
+from .store import store_article as store_normalised
+from .validate import validate
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def start_run(db: Database, kind: str, inputs: list[str]) -> int:
+    with db.atomic():
+        return db["runs"].insert({
+            "kind": kind, "started_at": now(), "status": "running",
+            "inputs": json.dumps(inputs, ensure_ascii=False),
+            "scraper_version": __version__, "parser_version": PARSER_VERSION,
+        }).last_pk
+
+
+def finish_run(db: Database, run_id: int, stats) -> None:
+    counts = asdict(stats)
+    with db.atomic():
+        db["runs"].update(run_id, {
+            "finished_at": now(), "status": counts.pop("stopped") or "ok",
+            "new": counts["new"], "updated": counts["updated"], "unchanged": counts["unchanged"],
+            "not_article": counts["not_article"], "failed": counts["failed"],
+            "skipped": counts["robots_skipped"], "error": json.dumps(counts, ensure_ascii=False),
+        })
+
+
+def record_captures(db: Database, captures: list[WarcCapture], content_type: str | None,
+                    run_id: int) -> list[int]:
+    """A captures row for each WARC record written; the content type is the final response's."""
+    ids = []
+    for i, cap in enumerate(captures):
+        ids.append(save_capture(db, Capture(
+            record_id=cap.record_id, url=cap.url, fetched_at=cap.fetched_at, status=cap.status,
+            content_type=content_type if i == len(captures) - 1 else None, payload_digest=cap.payload_digest,
+            warc_file=cap.warc_file, warc_offset=cap.offset, warc_length=cap.length), run_id))
+    return ids
+
+
+def last_capture(db: Database, url: str) -> WarcCapture | None:
+    """The full response record holding url's newest payload: what an identical payload is a revisit of."""
+    columns = "url, warc_file, warc_offset, warc_length, record_id, payload_digest, fetched_at, status"
+    newest = db.execute(
+        "select payload_digest from captures where url = ? and status = 200 and warc_file is not null "
+        "order by fetched_at desc, id desc limit 1", [url]).fetchone()
+    if newest is None:
+        return None
+    # The first capture with that digest is the full record; later ones are revisits pointing at it.
+    row = db.execute(
+        f"select {columns} from captures where url = ? and payload_digest = ? and warc_file is not null "
+        "order by fetched_at, id limit 1", [url, newest[0]]).fetchone()
+    return WarcCapture(*row)
+
+
+def touch_article(db: Database, url: str) -> None:
+    db.execute("update articles set last_seen = ? where url = ?", [now(), url])
+
+
+def store_article(db: Database, article: Article, capture_id: int, run_id: int) -> str:
+    """validate → normalise → store (version, search index). Returns new, updated or unchanged."""
+    fetched_at = db.execute("select fetched_at from captures where id = ?", [capture_id]).fetchone()[0]
+    try:
+        article = normalise(validate(article))
+    except Dropped as exc:
+        with db.atomic():
+            db["dropped"].insert({"run_id": run_id, "url": article.url, "capture_id": capture_id,
+                                  "stage": "validate", "reason": exc.reason})
+        return "not_article"
+    with db.atomic():
+        return store_normalised(db, article, capture_id, fetched_at)
+
+
+def mark_gone(db: Database, url: str, status: int) -> None:
+    """The site answers 404/410 for an article we hold: say so, keep everything stored."""
+    if "gone_at" in db["articles"].columns_dict:
+        db.execute("update articles set gone_at = coalesce(gone_at, ?), gone_status = ? where url = ?",
+                   [now(), status, url])

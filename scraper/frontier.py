@@ -1,0 +1,107 @@
+"""The crawl frontier, kept in archive.db so a killed crawl resumes where it stopped.
+
+One row per URL the crawl knows: what kind of page it is, where it was found, its state, and when to try it
+again (the table is made by the archive's schema migrations, pipelines/schema.py). Every state change is
+committed together with whatever the fetch stored, so after a kill -9 a URL is either done (its article
+stored) or still pending, never half of each.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from sqlite_utils import Database
+
+TABLE = "frontier"
+# pending: to fetch; done: fetched and handled; failed: gave up after retries; gone: 404/410;
+# robots: disallowed by robots.txt; not-article: fetched, but no article on it; out-of-scope: redirected away.
+STATES = ("pending", "done", "failed", "gone", "robots", "not-article", "out-of-scope")
+KINDS = ("listing", "article")
+MAX_ATTEMPTS = 5
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
+class Item:
+    url: str
+    kind: str
+    attempts: int
+    found_on: str | None
+    etag: str | None
+    last_modified: str | None
+    conditional: bool
+    state_before: str | None  # the state this URL had when the run queued it again (None: never fetched)
+
+
+def is_known(db: Database, url: str) -> bool:
+    return bool(db.execute(f"select 1 from {TABLE} where url = ?", [url]).fetchone())
+
+
+def state_of(db: Database, url: str) -> str | None:
+    row = db.execute(f"select state from {TABLE} where url = ?", [url]).fetchone()
+    return row[0] if row else None
+
+
+def add(db: Database, url: str, kind: str, found_on: str | None = None, title: str | None = None) -> bool:
+    """Add a newly discovered URL as pending; returns False (and changes nothing) when it is already known."""
+    cursor = db.execute(
+        f"insert or ignore into {TABLE} (url, kind, state, attempts, found_on, title_hint, discovered_at) "
+        "values (?, ?, 'pending', 0, ?, ?, ?)", [url, kind, found_on, title, now_iso()])
+    return cursor.rowcount == 1
+
+
+def queue_again(db: Database, url: str, kind: str, run_id: int, conditional: bool = False,
+                found_on: str | None = None) -> None:
+    """Queue a URL for this run whatever its state (a start URL, a listing page, a recent article)."""
+    add(db, url, kind, found_on)
+    db.execute(
+        f"update {TABLE} set state_before = case when queued_run = ? then state_before else state end, "
+        "state = 'pending', next_try = null, conditional = ?, queued_run = ?, attempts = 0 where url = ?",
+        [run_id, int(conditional), run_id, url])
+
+
+def queue_once(db: Database, url: str, kind: str, run_id: int, found_on: str | None = None) -> None:
+    """Queue a URL for this run unless this run already queued it (listings link to each other in circles)."""
+    row = db.execute(f"select queued_run from {TABLE} where url = ?", [url]).fetchone()
+    if row is None or row[0] != run_id:
+        queue_again(db, url, kind, run_id, found_on=found_on)
+
+
+def next_due(db: Database, kinds: tuple[str, ...] = KINDS) -> Item | None:
+    """The next pending URL whose retry time has come: listings before articles, then in discovery order."""
+    marks = ",".join("?" for _ in kinds)
+    row = db.execute(
+        f"select url, kind, attempts, found_on, etag, last_modified, conditional, state_before from {TABLE} "
+        f"where state = 'pending' and kind in ({marks}) and (next_try is null or next_try <= ?) "
+        "order by case kind when 'listing' then 0 else 1 end, rowid limit 1", [*kinds, now_iso()]).fetchone()
+    return Item(*row[:6], bool(row[6]), row[7]) if row else None
+
+
+def mark(db: Database, url: str, state: str, error: str | None = None, etag: str | None = None,
+         last_modified: str | None = None) -> None:
+    assert state in STATES
+    db.execute(
+        f"update {TABLE} set state = ?, last_error = ?, fetched_at = ?, next_try = null, conditional = 0, "
+        "etag = coalesce(?, etag), last_modified = coalesce(?, last_modified) where url = ?",
+        [state, error, now_iso(), etag, last_modified, url])
+
+
+def postpone(db: Database, url: str, error: str, attempts: int, base_seconds: float = 60.0) -> str:
+    """Record a failed try; the URL is tried again later (exponential), or marked failed after MAX_ATTEMPTS."""
+    attempts += 1
+    if attempts >= MAX_ATTEMPTS:
+        db.execute(f"update {TABLE} set state = 'failed', attempts = ?, last_error = ?, next_try = null "
+                   "where url = ?", [attempts, error, url])
+        return "failed"
+    next_try = datetime.now(timezone.utc) + timedelta(seconds=base_seconds * 2 ** (attempts - 1))
+    db.execute(f"update {TABLE} set state = 'pending', attempts = ?, last_error = ?, next_try = ? where url = ?",
+               [attempts, error, next_try.strftime("%Y-%m-%dT%H:%M:%SZ"), url])
+    return "pending"
+
+
+def counts(db: Database) -> dict[str, int]:
+    return {state: n for state, n in db.execute(f"select state, count(*) from {TABLE} group by state")}

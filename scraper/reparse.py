@@ -1,0 +1,68 @@
+"""Rebuild every article from its stored WARC capture, without the network (after a parser upgrade)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import NotAnArticle
+from .parse import parse_article
+from .urls import canonicalize_url
+from .warc import read_response
+
+
+@dataclass
+class ReparseStats:
+    updated: int = 0
+    unchanged: int = 0
+    not_article: int = 0
+    missing: int = 0  # captures whose WARC file is gone
+    errors: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (f"updated {self.updated}, unchanged {self.unchanged}, not an article {self.not_article}, "
+                f"capture missing {self.missing}")
+
+
+def capture_path(warc_dir: Path, warc_file: str) -> Path:
+    """Imports store absolute paths, the crawl a name inside its WARC directory."""
+    path = Path(warc_file)
+    return path if path.is_absolute() else warc_dir / warc_file
+
+
+def reparse_archive(db, warc_dir: str | os.PathLike, progress: Callable[[int], None] | None = None) -> ReparseStats:
+    from pipelines.importer import process_article
+    from pipelines.store import Capture
+
+    warc_dir = Path(warc_dir)
+    stats = ReparseStats()
+    rows = db.execute(
+        "select a.url, c.record_id, c.url, c.fetched_at, c.status, c.content_type, c.payload_digest, "
+        "c.warc_file, c.warc_offset, c.warc_length from articles a join captures c on c.id = a.capture_id "
+        "where c.warc_file is not null order by a.id").fetchall()
+    for url, *cap in rows:
+        capture = Capture(*cap)
+        path = capture_path(warc_dir, capture.warc_file)
+        try:
+            _, http_headers, body = read_response(path, capture.warc_offset)
+        except (OSError, StopIteration) as exc:
+            stats.missing += 1
+            stats.errors.append(f"{url}: capture unreadable in {path}: {exc}")
+            continue
+        content_type = http_headers.get_header("Content-Type") if http_headers else capture.content_type
+        try:
+            article = parse_article(body, capture.url, content_type)
+        except NotAnArticle:
+            stats.not_article += 1
+            continue
+        article.url = canonicalize_url(url)
+        outcome = process_article(db, article, capture, None)
+        if outcome == "unchanged":
+            stats.unchanged += 1
+        else:
+            stats.updated += 1
+        if progress:
+            progress(1)
+    return stats
