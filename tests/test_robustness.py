@@ -1,6 +1,7 @@
 """No input crashes the parser: arbitrary bytes and mutated pages give an Article or NotAnArticle, nothing else."""
 
 from importlib import resources
+from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -11,6 +12,7 @@ from scraper.parse import parse_article
 from scraper.urls import canonicalize_url
 
 SAMPLE = resources.files("scraper").joinpath("samples/reference-article.html").read_bytes()
+FIXTURE_PAGES = sorted((Path(__file__).parent / "fixtures" / "pages").glob("*.html"))
 URL = "https://gdxk.southcn.com/cz/llwzllzz/content/post_123456.html"
 
 
@@ -36,10 +38,11 @@ def test_arbitrary_text_as_html_never_crashes(text):
     parse_or_reject(("<html><body>" + text).encode("utf-8", "surrogatepass"))
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
-def test_mutated_sample_never_crashes(data):
-    page = bytearray(SAMPLE)
+def test_mutated_fixture_pages_never_crash(data):
+    source = data.draw(st.sampled_from([SAMPLE] + [p.read_bytes() for p in FIXTURE_PAGES]))
+    page = bytearray(source)
     for _ in range(data.draw(st.integers(1, 30))):
         op = data.draw(st.sampled_from(["flip", "delete", "insert", "truncate"]))
         pos = data.draw(st.integers(0, max(0, len(page) - 1)))
