@@ -20,6 +20,7 @@ COLLECTIONS = {"cz": "潮州库", "zh": "珠海库", "st": "汕头库"}
 COLUMNS = {"llwzllzz": "理论文章、理论著作", "dsj": "大事记"}
 GDXK_HOST = "gdxk.southcn.com"
 _SPACES = re.compile(r"\s+")
+_GDXK_POST = re.compile(r"^/[a-z]{2}/[a-z0-9]+/content/(?:\d+/)?post_\d+\.html?$")
 
 
 def normalise(article: Article) -> Article:
@@ -87,15 +88,16 @@ def china_time(value: str | None) -> str | None:
 
 def collection_and_column(url: str, breadcrumb: list[str]) -> tuple[str | None, str | None]:
     """潮州库 / 理论文章、理论著作 for a gdxk theory article: from the URL's codes first (stable), else the
-    breadcrumb (``首页 > 潮州库 > 理论文章、理论著作``). Other sites get no collection and their last crumb."""
+    breadcrumb (``首页 > 潮州库 > 理论文章、理论著作``). A mirror of gdxk (same paths, another host) reads the same;
+    other sites get no collection unless a crumb names one (…库), and their last crumb as the column."""
     parts = urlsplit(url)
     segments = [s for s in parts.path.split("/") if s]
     crumbs = [c for c in breadcrumb if c not in ("首页", "home", "Home")]
-    if parts.hostname == GDXK_HOST:
+    collection = column = None
+    if parts.hostname == GDXK_HOST or _GDXK_POST.search(parts.path):
         collection = COLLECTIONS.get(segments[0]) if segments else None
         column = COLUMNS.get(segments[1]) if len(segments) > 1 else None
-        collection = collection or next((c for c in crumbs if c.endswith("库")), None)
-        if column is None and crumbs and crumbs[-1] != collection:
-            column = crumbs[-1]
-        return collection, column
-    return None, (crumbs[-1] if len(crumbs) > 1 else None)
+    collection = collection or next((c for c in crumbs if c.endswith("库")), None)
+    if column is None and crumbs and crumbs[-1] != collection and (collection or len(crumbs) > 1):
+        column = crumbs[-1]
+    return collection, column

@@ -118,6 +118,16 @@ def m003_crawl_frontier(db: Database) -> None:
     db["articles"].add_column("gone_status", int)
 
 
+@migrations(name="004_run_health")
+def m004_run_health(db: Database) -> None:
+    # Release 3: each run's health measures per collection and column (pipelines.health), for drift reports.
+    db["run_health"].create({
+        "id": int, "run_id": int, "collection": str, "column": str, "measure": str, "articles": int,
+        "value": float, "baseline": float, "drift": int, "examples": str,
+    }, pk="id", foreign_keys=[("run_id", "runs", "id")])
+    db["run_health"].create_index(["run_id"])
+
+
 def _json_list(text: str | None) -> list[str]:
     import json
 

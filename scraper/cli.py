@@ -26,6 +26,11 @@ def warc_dir_option(fn):
                         help="Where WARC files are kept [default: archive/ beside the database]")(fn)
 
 
+def drift_check_option(fn):
+    return click.option("--drift-check/--no-drift-check", default=True, show_default=True,
+                        help="Compare the new articles with the archive's history; exit 4 on template drift")(fn)
+
+
 def url_option(fn):
     return click.option("--url", help="The page's URL (needed to resolve links and pick the template)")(fn)
 
@@ -109,13 +114,16 @@ def parse(page, url, content_type, fmt, sample):
 @db_option
 @url_option
 @click.option("--sample", is_flag=True, help="Import the bundled sample WARC (reconstructed 潮州库 pages)")
-def import_(files, db_path, url, sample):
+@drift_check_option
+def import_(files, db_path, url, sample, drift_check):
     """Import WARC files (.warc, .warc.gz) and saved HTML pages into the archive.
 
     Parses every HTML response and stores its article; running it again changes nothing, and a page whose
-    text changed keeps its earlier text as a version. Exit code 1 if a file is damaged or a page failed.
+    text changed keeps its earlier text as a version. Exit code 1 if a file is damaged or a page failed, 4 if the
+    new articles show template drift.
     """
     from pipelines.errors import StorageError
+    from pipelines.health import check_run, health_lines, record_health
     from pipelines.importer import import_files, is_warc
     from pipelines.schema import open_archive
 
@@ -133,6 +141,8 @@ def import_(files, db_path, url, sample):
             with click.progressbar(length=total, label="Importing", file=sys.stderr,
                                    hidden=not sys.stderr.isatty()) as bar:
                 result = import_files(db, files, url, progress=bar.update)
+            report = check_run(db, result.run_id) if drift_check else []
+            record_health(db, result.run_id, report)
         finally:
             db.close()
     except StorageError as exc:
@@ -141,7 +151,10 @@ def import_(files, db_path, url, sample):
     for error in result.errors:
         click.echo(f"Error: {error}", err=True)
     click.echo(f"{db_path}: {result.counts.summary()}")
-    sys.exit(0 if result.ok else 1)
+    drift = any(col.drifts for col in report)
+    for line in health_lines(report) if drift_check else []:
+        click.echo(line, err=drift)
+    sys.exit(4 if drift else 0 if result.ok else 1)
 
 
 @cli.command()
@@ -153,11 +166,12 @@ def import_(files, db_path, url, sample):
 @click.option("--max-articles", type=click.IntRange(min=1), help="Stop after this many articles")
 @click.option("--recheck-days", type=click.FloatRange(min=0), default=3.0, show_default=True,
               help="Re-check articles published this recently with a conditional GET")
-def crawl(urls, db_path, warc_dir, delay, max_articles, recheck_days):
+@drift_check_option
+def crawl(urls, db_path, warc_dir, delay, max_articles, recheck_days, drift_check):
     """Crawl the 潮州库 (or the collection, column or article at URLS) into the archive.
 
     Exit codes: 0 done, 1 some pages failed, 2 usage error or another crawl running, 3 the site is refusing
-    (rate limits or block pages), 4 reserved for drift.
+    (rate limits or block pages), 4 the new articles show template drift (see the health lines).
     """
     from urllib.parse import urlsplit
 
@@ -169,7 +183,8 @@ def crawl(urls, db_path, warc_dir, delay, max_articles, recheck_days):
         if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
             raise click.BadParameter(f"{url!r} is not an http(s) URL", param_hint="URLS")
     options = CrawlOptions(start_urls=list(urls) or [DEFAULT_START], db_path=db_path, warc_dir=warc_dir,
-                           delay=delay, max_articles=max_articles, recheck_days=recheck_days)
+                           delay=delay, max_articles=max_articles, recheck_days=recheck_days,
+                           drift_check=drift_check)
     progress = _progress_printer()
     try:
         stats = run_crawl(options, progress)
@@ -183,6 +198,8 @@ def crawl(urls, db_path, warc_dir, delay, max_articles, recheck_days):
     if stats.stopped == "refusing":
         click.echo("Stopped: the site keeps refusing (rate limit or block page); try again later.", err=True)
     click.echo(f"{db_path}: {stats.summary()}")
+    for line in stats.health:
+        click.echo(line, err=stats.drift)
     sys.exit(stats.exit_code)
 
 
@@ -231,3 +248,144 @@ def reparse(db_path, warc_dir):
         click.echo(f"Error: {error}", err=True)
     click.echo(f"{db_path}: {stats.summary()}")
     sys.exit(1 if stats.errors else 0)
+
+
+@cli.command()
+@click.argument("target")
+@url_option
+@click.option("--content-type", help="The HTTP Content-Type a saved page was served with")
+def doctor(target, url, content_type):
+    """Show how one page is read: TARGET is a URL (fetched politely, once) or a saved file.
+
+    Prints which template matched and which did not, each field with the rule that found it and the line it
+    stands on, and the candidate blocks for the body with their scores.
+    """
+    from urllib.parse import urlsplit
+
+    from .doctor import diagnose, format_diagnosis
+
+    if urlsplit(target).scheme in ("http", "https"):
+        data, content_type, url = fetch_one(target)
+    else:
+        data = read_page(target, False)
+        url = url or f"file:///{target}"
+    try:
+        diagnosis = diagnose(data, url, content_type)
+    except NotAnArticle as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(2)
+    write_out(format_diagnosis(diagnosis) + "\n")
+
+
+def fetch_one(url: str) -> tuple[bytes, str | None, str]:
+    """One polite fetch for `doctor`: robots.txt asked first, our User-Agent, no WARC."""
+    from . import USER_AGENT
+    from .fetch import FetchError, fetch, make_session
+    from .polite import Scope, fetch_robots
+
+    session = make_session()
+    scope = Scope.around(url)
+    _, robots = fetch_robots(session, scope)
+    if not robots.allows(url, USER_AGENT):
+        click.echo(f"Error: robots.txt does not allow {url} ({robots.state}: {robots.detail})", err=True)
+        sys.exit(2)
+    try:
+        result = fetch(session, url, Scope(scope.scheme, scope.netloc, "/").allows)
+    except FetchError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(1)
+    final = result.final
+    if final.status != 200:
+        click.echo(f"Error: {final.url} answered HTTP {final.status}", err=True)
+        sys.exit(1)
+    return final.decoded_body(20 * 1024 * 1024), final.content_type, final.url
+
+
+@cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@db_option
+@click.option("--port", type=click.IntRange(0, 65535), default=8001, show_default=True,
+              help="Port to listen on (0: any free port)")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; 127.0.0.1 serves this machine only, 0.0.0.0 every network")
+@click.argument("datasette_args", nargs=-1, type=click.UNPROCESSED)
+def serve(db_path, port, host, datasette_args):
+    """Browse the archive in Datasette, with the project's metadata, pages and queries.
+
+    Runs `datasette serve` on the archive (its schema brought up to date first); any other Datasette option
+    is passed through, e.g. `scraper serve --setting sql_time_limit_ms 3000` or `--get /archive.json`.
+    """
+    from pipelines.errors import StorageError
+    from pipelines.schema import open_archive
+
+    if any(arg in ("-i", "--immutable") or arg.startswith("--immutable=") for arg in datasette_args):
+        raise click.UsageError("-i/--immutable reads a database without its WAL file and misses recent rows: "
+                               "serve a live archive without it (use `datasette -i` for a published snapshot)")
+    try:
+        open_archive(db_path, create=False).close()  # upgrade an older schema, and WAL mode, before serving
+    except StorageError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(1)
+    sys.exit(run_datasette(db_path, host, port, list(datasette_args)))
+
+
+def run_datasette(db_path: str, host: str, port: int, extra: list[str]) -> int:
+    """Datasette's own `serve` command, in this process. Our settings come first, so the user's win."""
+    from datasette.cli import cli as datasette_cli
+
+    # All rows of a large archive as CSV (`_stream=on`) are well over Datasette's default 100 MB cap.
+    args = ["serve", db_path, "--host", host, "--port", str(port), "--setting", "max_csv_mb", "0", *extra]
+    try:
+        datasette_cli.main(args=args, prog_name="scraper serve", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 0
+    return 0
+
+
+@cli.command()
+@db_option
+@click.option("--format", "fmt", type=click.Choice(["csv", "json", "ndjson"]), default="csv", show_default=True,
+              help="CSV, one JSON array, or one JSON object per line")
+@click.option("--excel", is_flag=True, help="CSV for Excel: UTF-8 with BOM, CRLF, formulas neutralised")
+@click.option("--since", metavar="DATE", help="Only articles published on or after DATE (YYYY-MM-DD, YYYY-MM, YYYY)")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), default="-",
+              help="File to write [default: standard output]")
+def export(db_path, fmt, excel, since, output):
+    """Export every article (with source, authors and images) as CSV, JSON or NDJSON, streamed.
+
+    Articles come in publication order; memory use stays flat however large the archive.
+    """
+    import sqlite3
+    from pathlib import Path
+
+    from pipelines.export import ExportError, count_articles, export_articles
+
+    if not Path(db_path).exists():
+        click.echo(f"Error: {db_path} does not exist; run `scraper import` or `scraper crawl` first", err=True)
+        sys.exit(1)
+    conn = sqlite3.connect(Path(db_path).resolve().as_uri() + "?mode=ro", uri=True)
+    try:
+        total = count_articles(conn, since)
+        out = sys.stdout.buffer if output == "-" else open(output, "wb")  # noqa: SIM115 (closed below)
+        try:
+            with click.progressbar(length=total, label="Exporting", file=sys.stderr,
+                                   hidden=not sys.stderr.isatty()) as bar:
+                count = export_articles(conn, out, fmt, excel=excel, since=since, progress=bar.update)
+        finally:
+            if out is not sys.stdout.buffer:
+                out.close()
+            else:
+                out.flush()
+    except ExportError as exc:
+        raise click.UsageError(str(exc)) from None
+    except sqlite3.Error as exc:
+        click.echo(f"Error: {db_path}: {exc}", err=True)
+        sys.exit(1)
+    finally:
+        conn.close()
+    if output != "-":
+        click.echo(f"{output}: {count} articles", err=True)

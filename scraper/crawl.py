@@ -48,6 +48,7 @@ class CrawlOptions:
     delay: float = 1.0
     max_articles: int | None = None
     recheck_days: float = 3.0
+    drift_check: bool = True
     user_agent: str = USER_AGENT
     policy: FetchPolicy = field(default_factory=FetchPolicy)
 
@@ -68,6 +69,8 @@ class CrawlStats:
     robots_skipped: int = 0
     requests: int = 0
     stopped: str | None = None  # why the run stopped early: "refusing", "max-articles"
+    health: list[str] = field(default_factory=list)  # the health lines (pipelines.health)
+    drift: bool = False
 
     @property
     def articles(self) -> int:
@@ -83,6 +86,8 @@ class CrawlStats:
     def exit_code(self) -> int:
         if self.stopped == "refusing":
             return 3
+        if self.drift:
+            return 4
         return 1 if self.failed else 0
 
 
@@ -155,10 +160,20 @@ class Crawl:
                     break
             # URLs that failed in this run and wait for a later try count as failed for this run's exit code.
             self.stats.failed += sum(1 for url in self.postponed if frontier.state_of(self.db, url) == "pending")
+            if self.options.drift_check:
+                self.check_health()
         finally:
             self.archive.close()
             self.store.finish_run(self.db, self.run_id, self.stats)
         return self.stats
+
+    def check_health(self) -> None:
+        from pipelines.health import check_run, health_lines, record_health
+
+        report = check_run(self.db, self.run_id)
+        record_health(self.db, self.run_id, report)
+        self.stats.health = health_lines(report)
+        self.stats.drift = any(col.drifts for col in report)
 
     def seed(self) -> None:
         with self.db.atomic():

@@ -138,6 +138,10 @@ def clean_body(article: Article, lines: list[Line], base_url: str) -> None:
         article.paragraphs.append(text)
         if looks_like_heading(text, line.emphasised):
             article.headings.append(text)
+    if article.headings:
+        article.field_rules.setdefault("headings", "anchor:numbered-or-bold-paragraph")
+    if article.images:
+        article.field_rules.setdefault("images", "body:img")
     if article.paragraphs:
         article.field_rules.setdefault("paragraphs", article.field_rules.pop("body", "generic:densest-lines"))
     article.field_rules.pop("body", None)

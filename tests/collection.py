@@ -20,6 +20,8 @@ class Story:
     title: str
     published: str  # "2020-10-13 11:13:14"
     paragraphs: list[str]
+    author: str | None = "测试作者"
+    layout: str = "v1"  # "v2": the redesign drift tests use (body class, source moved, no author line)
 
     @property
     def path(self) -> str:
@@ -28,13 +30,29 @@ class Story:
 
 def article_html(story: Story) -> str:
     body = "\n".join(f"<p>　　{p}</p>" for p in story.paragraphs)
+    if story.layout == "v2":
+        return redesigned_html(story, body)
+    author = f"<p>作者：{story.author}</p>" if story.author else ""
     return f"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>{story.title}_潮州库</title></head><body>
 <div class="location"><a href="/">首页</a> &gt; <a href="/cz/">潮州库</a> &gt;
 <a href="/cz/{story.column}/">{COLUMNS[story.column]}</a></div>
 <h1>{story.title}</h1>
 <div class="info">{story.published} 来源：潮州日报</div>
-<div class="content">{body}<p>作者：测试作者</p></div>
+<div class="content">{body}{author}</div>
 <div class="related">相关阅读：<a href="https://elsewhere.example/cz/x.html">站外链接</a></div>
+<div class="footer"><span>指导单位：中共广东省委宣传部</span><span>建设单位：南方新闻网</span></div>
+</body></html>"""
+
+
+def redesigned_html(story: Story, body: str) -> str:
+    """The same article after a redesign: a new body class, the source line moved under the body and reworded,
+    and no author line."""
+    return f"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>{story.title}_潮州库</title></head><body>
+<nav class="crumbs-v2"><a href="/">首页</a> &gt; <a href="/cz/">潮州库</a> &gt;
+<a href="/cz/{story.column}/">{COLUMNS[story.column]}</a></nav>
+<header><h2 class="headline">{story.title}</h2><time>{story.published}</time></header>
+<section class="article-body-v2">{body}</section>
+<aside class="origin">本文转自潮州日报</aside>
 <div class="footer"><span>指导单位：中共广东省委宣传部</span><span>建设单位：南方新闻网</span></div>
 </body></html>"""
 
@@ -70,7 +88,9 @@ class Collection:
     stories: dict[str, list[Story]] = field(default_factory=dict)  # newest first per column
     next_id: int = 100000
 
-    def add(self, column: str, count: int, year: int = 2020) -> list[Story]:
+    def add(self, column: str, count: int, year: int = 2020, layout: str = "v1",
+            authorless: int = 0) -> list[Story]:
+        """Add count stories, newest first; the first `authorless` of them carry no author line."""
         made = []
         for _ in range(count):
             self.next_id += 1
@@ -78,7 +98,8 @@ class Collection:
             story = Story(column, n, f"潮州理论文章第{n}号 强化机关政治建设",
                           f"{year}-10-{1 + n % 28:02d} 11:{n % 60:02d}:14",
                           [f"第{n}篇。开展机关党建工作，一定要把党的政治建设摆在首位，发挥统领作用。",
-                           f"总书记指出，党的政治建设是根本性建设，编号{n}，沿着正确的政治方向前进。"])
+                           f"总书记指出，党的政治建设是根本性建设，编号{n}，沿着正确的政治方向前进。"],
+                          author=None if len(made) < authorless else "测试作者", layout=layout)
             self.stories.setdefault(column, []).insert(0, story)
             made.append(story)
         return made

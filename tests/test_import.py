@@ -40,7 +40,7 @@ def test_import_the_sample_then_browse_it(tmp_path):
     db = tmp_path / "archive.db"
     result = run("--sample", "--db", str(db))
     assert result.exit_code == 0, result.output
-    summary = result.output.strip().splitlines()[-1]
+    summary = next(line for line in result.output.splitlines() if line.startswith(f"{db}: "))
     assert summary.endswith("not an article, 0 dropped, 0 failed; 1 non-HTML records skipped")
     assert " 0 failed" in summary
     (articles,), = rows(db, "SELECT count(*) FROM articles")

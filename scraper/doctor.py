@@ -1,0 +1,138 @@
+"""`scraper doctor`: show how one page is read, field by field, so a user can see what a template missed.
+
+What a user runs first when the health line reports drift: which template matched (and which did not), each
+field with the rule that found it and the line it came from, and the candidate blocks for the body with their
+scores.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .article import Article
+from .decode import decode_html
+from .errors import NotAnArticle
+from .lines import line_score
+from .page import Page, parse_page
+from .parse import extract_article, reject_non_html
+from .plugins import all_templates
+from .text import find_dates
+
+FIELDS = ("title", "subtitle", "published_at", "source", "authors", "editor", "breadcrumb", "headings",
+          "paragraphs", "images")
+
+
+@dataclass
+class Candidate:
+    start: int
+    end: int
+    score: float
+    preview: str
+
+
+@dataclass
+class Diagnosis:
+    url: str
+    encoding: str
+    encoding_source: str
+    templates: list[tuple[str, bool]]  # (name, matches) in the order they are tried
+    article: Article | None
+    rejected: str | None  # why the page is not an article
+    candidates: list[Candidate] = field(default_factory=list)
+    contexts: dict[str, str] = field(default_factory=dict)  # field -> "line N: text"
+
+
+def body_candidates(page: Page, limit: int = 5) -> list[Candidate]:
+    """The best disjoint runs of lines by body score: the densest first, then the next in what is left."""
+    lines = page.lines
+    scores = [line_score(line) for line in lines]
+    segments, found = [(0, len(lines))], []
+    while segments and len(found) < limit:
+        best = None
+        for seg_start, seg_end in segments:
+            run_sum, run_start, top = 0.0, seg_start, None
+            for i in range(seg_start, seg_end):
+                run_sum, run_start = (scores[i], i) if run_sum <= 0 else (run_sum + scores[i], run_start)
+                if run_sum > 0 and (top is None or run_sum > top[0]):
+                    top = (run_sum, run_start, i + 1)
+            if top and (best is None or top[0] > best[0][0]):
+                best = (top, (seg_start, seg_end))
+        if best is None:
+            break
+        (score, start, end), segment = best
+        segments.remove(segment)
+        segments += [s for s in ((segment[0], start), (end, segment[1])) if s[1] > s[0]]
+        preview = next((line.text for line in lines[start:end] if line.text), "")
+        found.append(Candidate(start, end, score, preview[:60]))
+    return found
+
+
+def _context(page: Page, article: Article, name: str) -> str | None:
+    value = getattr(article, name)
+    if name == "published_at" and value:
+        for i, line in enumerate(page.lines):
+            if any(iso.startswith(value[:10]) for iso, _ in find_dates(line.text)):
+                return f"line {i}: {line.text[:80]}"
+        return "not in the visible text (from metadata or a script)"
+    needle = value[0] if isinstance(value, list) and value and isinstance(value[0], str) else value
+    if not isinstance(needle, str) or not needle:
+        return None
+    for i, line in enumerate(page.lines):
+        if needle in line.text:
+            return f"line {i}: {line.text[:80]}"
+    return "not in the visible text (from metadata)"
+
+
+def diagnose(data: bytes, url: str, content_type: str | None = None) -> Diagnosis:
+    reject_non_html(data, url)
+    decoded = decode_html(data, content_type)
+    page = parse_page(decoded, url)
+    templates = [(t.name, bool(t.matches(page))) for t in all_templates()]
+    diagnosis = Diagnosis(url, decoded.encoding, decoded.encoding_source, templates, None, None,
+                          body_candidates(page))
+    try:
+        diagnosis.article = extract_article(page)
+    except NotAnArticle as exc:
+        diagnosis.rejected = exc.reason
+        return diagnosis
+    for name in FIELDS:
+        context = _context(page, diagnosis.article, name)
+        if context:
+            diagnosis.contexts[name] = context
+    return diagnosis
+
+
+def format_diagnosis(d: Diagnosis) -> str:
+    out = [f"page: {d.url}", f"encoding: {d.encoding} (from {d.encoding_source})", "", "templates, in order tried:"]
+    used = d.article.extractor if d.article else None
+    for name, matched in d.templates:
+        mark = "matches" if matched else "does not match"
+        out.append(f"  {name:<18} {mark}{'  <- used' if name == used else ''}")
+    if used == "generic":
+        out.append("  no site template matched: the page is read by text density and text anchors alone")
+    if d.rejected:
+        out += ["", f"not an article: {d.rejected}"]
+    if d.article:
+        a = d.article
+        out += ["", "fields (value, rule that found it, where it stands):"]
+        for name in FIELDS:
+            value = getattr(a, name)
+            if name == "paragraphs":
+                shown = f"{len(value)} paragraphs, {sum(len(p) for p in value)} characters"
+            elif name == "images":
+                shown = f"{len(value)} images"
+            elif isinstance(value, list):
+                shown = " / ".join(value) if value else "-"
+            else:
+                shown = value if value else "-"
+            rule = a.field_rules.get(name, "-" if value in (None, []) else "(derived)")
+            out.append(f"  {name:<13} {str(shown)[:70]}")
+            out.append(f"  {'':<13} rule: {rule}")
+            if name in d.contexts:
+                out.append(f"  {'':<13} {d.contexts[name]}")
+        if a.warnings:
+            out += ["", "warnings: " + "; ".join(a.warnings)]
+    out += ["", "body candidates (densest runs of lines, best first):"]
+    for i, c in enumerate(d.candidates, 1):
+        out.append(f"  {i}. lines {c.start}-{c.end - 1}  score {c.score:,.0f}  {c.preview}")
+    return "\n".join(out)
