@@ -117,6 +117,9 @@ def make_session(policy: FetchPolicy | None = None, user_agent: str = USER_AGENT
         retry_after_max=policy.retry_after_max,
     )
     session = requests.Session()
+    # Nothing from the user's environment goes to the site or into the WARC: no ~/.netrc credentials, no proxy
+    # settings, no CA-bundle overrides picked up silently.
+    session.trust_env = False
     adapter = HTTPAdapter(max_retries=retry, pool_connections=2, pool_maxsize=2)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
