@@ -3,7 +3,7 @@
 Synthetic articles of realistic length (about 3,000 Chinese characters in ~15 paragraphs) are written through
 the real pipelines (validate, normalise, version, store, index: one transaction each), then Datasette's own
 search (``/archive/articles.json?_search=…``, the table view behind the search box) is timed in-process for
-1-, 2- and 4-character queries at each checkpoint. Not run by pytest.
+1-, 2- and 4-character queries at each checkpoint, with the page's facets and without. Not run by pytest.
 
     python benchmarks/storage.py --articles 100000 --checkpoints 10000,100000 --db /tmp/bench/archive.db
 
@@ -151,8 +151,9 @@ def percentile(samples: list[float], p: float) -> float:
 
 
 # The table view behind the search box, as plain `datasette archive.db` serves it with this package installed
-# (its plugin turns facet suggestions off on the articles table; the declared facets still run).
-MODES = {"default": {}}
+# (its plugins turn facet suggestions off on the articles table; the declared facets still run), and the same
+# without facets (`_nofacet=1`), to show what the facets cost.
+MODES = {"default": {}, "_nofacet=1": {"_nofacet": "1"}}
 
 
 async def time_searches(path: str, repeat: dict[str, int]) -> dict:
@@ -222,7 +223,7 @@ def main() -> None:
         done = checkpoint
         chars = db.execute("SELECT SUM(char_count) FROM articles").fetchone()[0]
         sizes = file_sizes(args.db)
-        searches = asyncio.run(time_searches(args.db, {"default": args.repeat}))
+        searches = asyncio.run(time_searches(args.db, {mode: args.repeat for mode in MODES}))
         report.append({"articles": done, "chars": chars, "insert_seconds": spent, "rate": done / spent,
                        "size": sizes, "search": searches})
         print(json.dumps(report[-1], ensure_ascii=False), file=sys.stderr, flush=True)

@@ -73,6 +73,7 @@ def last_capture(db: Database, url: str) -> WarcCapture | None:
 
 def touch_article(db: Database, url: str) -> None:
     db.execute("update articles set last_seen = ? where url = ?", [now(), url])
+    back_again(db, url)
 
 
 def store_article(db: Database, article: Article, capture_id: int, run_id: int) -> str:
@@ -86,7 +87,9 @@ def store_article(db: Database, article: Article, capture_id: int, run_id: int) 
                                   "stage": "validate", "reason": exc.reason})
         return "not_article"
     with db.atomic():
-        return store_normalised(db, article, capture_id, fetched_at)
+        outcome = store_normalised(db, article, capture_id, fetched_at)
+        back_again(db, article.url)
+        return outcome
 
 
 def mark_gone(db: Database, url: str, status: int) -> None:
@@ -94,3 +97,10 @@ def mark_gone(db: Database, url: str, status: int) -> None:
     if "gone_at" in db["articles"].columns_dict:
         db.execute("update articles set gone_at = coalesce(gone_at, ?), gone_status = ? where url = ?",
                    [now(), status, url])
+
+
+def back_again(db: Database, url: str) -> None:
+    """An article marked gone answered again (a 404 during maintenance): it is no longer gone."""
+    if "gone_at" in db["articles"].columns_dict:
+        db.execute("update articles set gone_at = null, gone_status = null where url = ? and gone_at is not null",
+                   [url])

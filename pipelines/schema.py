@@ -128,6 +128,15 @@ def m004_run_health(db: Database) -> None:
     db["run_health"].create_index(["run_id"])
 
 
+@migrations(name="005_bigram_search")
+def m005_bigram_search(db: Database) -> None:
+    # Release 3: search by character bigrams, in a contentless index (pipelines.search, SEARCH_TEXT_VERSION 2).
+    # The old index stored a spaced copy of every text; it is dropped and rebuilt from the articles (~4 ms each).
+    db.execute("DROP TABLE IF EXISTS articles_fts")
+    db.execute(create_index_sql())
+    rebuild_index(db)
+
+
 def _json_list(text: str | None) -> list[str]:
     import json
 
@@ -184,6 +193,8 @@ def storage_error(exc: sqlite3.Error, path: str) -> StorageError:
         hint = "the file or its folder is read-only; make both writable, or choose another --db"
     elif "disk is full" in text or "database or disk is full" in text:
         hint = "the disk is full; free some space and run again (nothing was half-written)"
+    elif "disk I/O error" in text:
+        hint = "the disk failed or its file system went read-only; check it, then run again"
     elif "not a database" in text or "malformed" in text:
         hint = "the file is not an SQLite database, or is damaged; choose another --db"
     elif "unable to open" in text:

@@ -16,7 +16,7 @@ from scraper.article import Article
 
 from . import version
 from .normalise import collection_and_column
-from .search import index_article
+from .search import index_article, unindex_article
 
 NEW, UPDATED, UNCHANGED = "new", "updated", "unchanged"
 
@@ -107,6 +107,7 @@ def store_article(db: Database, article: Article, capture_id: int | None, fetche
     if decision == version.NEWER_TEXT:
         keep_version(db, current, replaced_at=fetched_at)
         row.update(seen, capture_id=capture_id)
+        unindex_article(db, article_id)  # before the row changes: the index drops old tokens given the old text
         update(db, article_id, row)
         write_authors_images(db, article_id, article)
         index_article(db, article_id, article.title, article.subtitle, article.authors, article.body)
@@ -131,6 +132,7 @@ def store_article(db: Database, article: Article, capture_id: int | None, fetche
     refresh = newer and (bool(differ) or authors_images_differ(db, article_id, article))
     if refresh:
         changes.update(differ)
+        unindex_article(db, article_id)  # before authors change (see above)
         write_authors_images(db, article_id, article)
         index_article(db, article_id, article.title, article.subtitle, article.authors, article.body)
     update(db, article_id, changes)

@@ -332,8 +332,12 @@ def run_datasette(db_path: str, host: str, port: int, extra: list[str]) -> int:
     """Datasette's own `serve` command, in this process. Our settings come first, so the user's win."""
     from datasette.cli import cli as datasette_cli
 
-    # All rows of a large archive as CSV (`_stream=on`) are well over Datasette's default 100 MB cap.
-    args = ["serve", db_path, "--host", host, "--port", str(port), "--setting", "max_csv_mb", "0", *extra]
+    # All rows of a large archive as CSV (`_stream=on`) are well over Datasette's default 100 MB cap; the table
+    # view shows 200 characters of each body, not 2,048 (a page of 100 articles was 950 kB); and a search that
+    # matches most of 100,000 articles needs about a second for its count and facets, which Datasette's 1 s
+    # limit turned into an error page on a busy machine.
+    args = ["serve", db_path, "--host", host, "--port", str(port), "--setting", "max_csv_mb", "0",
+            "--setting", "truncate_cells_html", "200", "--setting", "sql_time_limit_ms", "5000", *extra]
     try:
         datasette_cli.main(args=args, prog_name="scraper serve", standalone_mode=False)
     except click.exceptions.Exit as exc:

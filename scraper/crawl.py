@@ -7,12 +7,10 @@ article) and mark the URL done. A kill at any moment loses at most the fetch in 
 
 from __future__ import annotations
 
-import fcntl
-import os
-import re
+import sqlite3
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -21,19 +19,15 @@ from . import USER_AGENT, frontier
 from .discover import ARTICLE_URL, find_links
 from .errors import NotAnArticle, ScraperError
 from .fetch import Exchange, FetchError, FetchPolicy, FetchResult, OutOfScope, fetch, make_session
+from .netguard import resolves_private
 from .parse import parse_article
-from .polite import Robots, Scope, Throttle, fetch_robots
+from .polite import Robots, Scope, Throttle, fetch_robots, is_refusal, retry_after_seconds
+from .runlock import CrawlLocked, crawl_lock  # noqa: F401 - part of this module's interface
 from .urls import canonicalize_url
-from .warc import Capture, WarcArchive, recover_open_files
+from .warc import Capture, WarcArchive, WarcWriteError, recover_open_files
 
 DEFAULT_START = "https://gdxk.southcn.com/cz/"
 REFUSAL_LIMIT = 3  # consecutive refusals (429/403/block pages) before the run stops with exit code 3
-_BLOCK_PAGE = re.compile(
-    r"访问过于频繁|请求过于频繁|访问受限|安全验证|人机验证|验证码|captcha|access denied|too many requests", re.I)
-
-
-class CrawlLocked(ScraperError):
-    """Another crawl holds the database: two runs never write one archive at once."""
 
 
 class SiteRefusing(ScraperError):
@@ -46,6 +40,7 @@ class CrawlOptions:
     db_path: str = "archive.db"
     warc_dir: str | None = None  # default: archive/ beside the database
     delay: float = 1.0
+    backoff_start: float = 5.0  # the pause after a refusal, doubling with each further one (polite.Throttle)
     max_articles: int | None = None
     recheck_days: float = 3.0
     drift_check: bool = True
@@ -91,29 +86,6 @@ class CrawlStats:
         return 1 if self.failed else 0
 
 
-@contextmanager
-def crawl_lock(db_path: str) -> Iterator[None]:
-    """Hold an exclusive lock beside the database for the whole run; refuse if another run holds it."""
-    lock_path = str(db_path) + ".lock"
-    with open(lock_path, "a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "another process"
-            raise CrawlLocked(f"{db_path} is being crawled by {holder}; wait for that run to finish "
-                              f"(or remove {lock_path} if no crawl is running)") from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"pid {os.getpid()}")
-        handle.flush()
-        try:
-            yield
-        finally:
-            handle.seek(0)
-            handle.truncate()
-
-
 def start_scopes(urls: list[str]) -> dict[str, Scope]:
     """One scope per host: the collection path of the start URLs on it."""
     scopes: dict[str, Scope] = {}
@@ -134,7 +106,10 @@ class Crawl:
         self.progress = progress or (lambda message: None)
         self.stats = CrawlStats()
         self.scopes = start_scopes([canonicalize_url(u) for u in options.start_urls])
-        self.session = make_session(options.policy, options.user_agent)
+        # A private or loopback address is fetched only from a start host that is one (a local mirror); the
+        # others must stay on public addresses whatever their DNS says later (netguard).
+        private = [s.netloc.rsplit(":", 1)[0] for s in self.scopes.values() if resolves_private(_host(s.netloc))]
+        self.session = make_session(options.policy, options.user_agent, allow_private=tuple(private))
         self.robots: dict[str, Robots] = {}
         self.throttles: dict[str, Throttle] = {}
         self.refusals = 0
@@ -162,9 +137,17 @@ class Crawl:
             self.stats.failed += sum(1 for url in self.postponed if frontier.state_of(self.db, url) == "pending")
             if self.options.drift_check:
                 self.check_health()
-        finally:
-            self.archive.close()
-            self.store.finish_run(self.db, self.run_id, self.stats)
+        except BaseException:
+            # A full disk, a read-only database, Ctrl-C: the article in flight was rolled back; record the run
+            # as aborted if the database still can, and let the first error be the one reported.
+            self.stats.stopped = self.stats.stopped or "aborted"
+            with suppress(Exception):
+                self.archive.close()
+            with suppress(Exception):
+                self.store.finish_run(self.db, self.run_id, self.stats)
+            raise
+        self.archive.close()
+        self.store.finish_run(self.db, self.run_id, self.stats)
         return self.stats
 
     def check_health(self) -> None:
@@ -200,14 +183,14 @@ class Crawl:
             return
         robots = self.robots_for(scope)
         if not robots.allows(item.url, self.options.user_agent):
+            if robots.state == "unavailable":
+                # Nothing on this host may be asked for until robots.txt answers: stop (exit 3) and leave the URL
+                # as it is, so that an outage of robots.txt never uses up the pages' retries.
+                self.refusals = REFUSAL_LIMIT
+                return
             with self.db.atomic():
-                if robots.state == "unavailable":
-                    self.postpone(item.url, f"robots.txt unavailable ({robots.detail})",
-                                      item.attempts, base_seconds=600)
-                    self.refusals += 1
-                else:
-                    frontier.mark(self.db, item.url, "robots", "disallowed by robots.txt")
-                    self.stats.robots_skipped += 1
+                frontier.mark(self.db, item.url, "robots", "disallowed by robots.txt")
+                self.stats.robots_skipped += 1
             return
         self.throttle_for(scope, robots).wait()
         headers = {}
@@ -245,18 +228,6 @@ class Crawl:
             captures.append(self.archive.write_exchange(hop, revisit_of=revisit))
         return captures
 
-    def refused(self, exchange: Exchange) -> bool:
-        """A rate limit, a ban, or (called only for pages that held no article) a block or captcha page."""
-        if exchange.status in (429, 403, 503):
-            return True
-        if exchange.status == 200 and len(exchange.body) < 50_000:
-            try:
-                text = exchange.decoded_body(200_000).decode("utf-8", errors="ignore")
-            except FetchError:
-                return False
-            return bool(_BLOCK_PAGE.search(text))
-        return False
-
     def handle_listing(self, item: frontier.Item, result: FetchResult) -> None:
         final = result.final
         captures = self.keep(result.hops)
@@ -264,8 +235,15 @@ class Crawl:
             self.after_bad_status(item, result, captures)
             return
         scope = self.scope_for(item.url)
-        listing = find_links(final.decoded_body(self.options.policy.max_bytes), final.url,
-                             final.content_type, scope.allows)
+        try:
+            listing = find_links(final.decoded_body(self.options.policy.max_bytes), final.url,
+                                 final.content_type, scope.allows)
+        except FetchError as exc:  # a body past the cap, or not what its Content-Encoding says
+            self.after_bad_status(item, result, captures, exc.reason)
+            return
+        if not (listing.articles or listing.listings) and is_refusal(final):
+            self.after_bad_status(item, result, captures, "block page served instead of the listing")
+            return
         with self.db.atomic():
             self.store.record_captures(self.db, captures, final.content_type, self.run_id)
             new = sum(frontier.add(self.db, url, "article", item.url, title) for url, title in listing.articles)
@@ -280,7 +258,7 @@ class Crawl:
                 frontier.queue_once(self.db, listing.next_pages[0], "listing", self.run_id, found_on=item.url)
             frontier.mark(self.db, item.url, "done", etag=final.header("ETag"),
                           last_modified=final.header("Last-Modified"))
-        self.refusals = 0
+        self.note_success(scope)
         self.stats.listing_pages += 1
 
     def handle_article(self, item: frontier.Item, result: FetchResult) -> None:
@@ -295,7 +273,7 @@ class Crawl:
                 self.store.touch_article(self.db, item.url)
                 frontier.mark(self.db, item.url, "done")
             self.stats.unchanged += 1
-            self.refusals = 0
+            self.note_success(self.scope_for(item.url))
             return
         if final.status != 200 or not final.is_html:
             self.after_bad_status(item, result, captures)
@@ -304,21 +282,20 @@ class Crawl:
             article = parse_article(final.decoded_body(self.options.policy.max_bytes), final.url,
                                     final.content_type)
         except NotAnArticle as exc:
-            if self.refused(final):
-                self.refusals += 1
-                with self.db.atomic():
-                    self.store.record_captures(self.db, captures, final.content_type, self.run_id)
-                    self.postpone(item.url, "block page served instead of the article",
-                                      item.attempts)
+            if is_refusal(final):
+                self.after_bad_status(item, result, captures, "block page served instead of the article")
                 return
             with self.db.atomic():
                 self.store.record_captures(self.db, captures, final.content_type, self.run_id)
                 frontier.mark(self.db, item.url, "not-article", exc.reason)
             self.stats.not_article += 1
             return
-        except FetchError as exc:
-            with self.db.atomic():
-                self.postpone(item.url, exc.reason, item.attempts)
+        except FetchError as exc:  # a body past the cap, or not what its Content-Encoding says
+            self.after_bad_status(item, result, captures, exc.reason)
+            return
+        if sum(map(len, article.paragraphs)) < 300 and is_refusal(final):
+            # A captcha page (a heading and a sentence) reads like a short article: a refusal, never stored.
+            self.after_bad_status(item, result, captures, "block page served instead of the article")
             return
         article.url = canonicalize_url(item.url)
         with self.db.atomic():
@@ -327,23 +304,43 @@ class Crawl:
             frontier.mark(self.db, item.url, "done", etag=final.header("ETag"),
                           last_modified=final.header("Last-Modified"))
         setattr(self.stats, outcome, getattr(self.stats, outcome) + 1)
-        self.refusals = 0
+        self.note_success(self.scope_for(item.url))
 
-    def after_bad_status(self, item: frontier.Item, result: FetchResult, captures: list[Capture]) -> None:
+    def after_bad_status(self, item: frontier.Item, result: FetchResult, captures: list[Capture],
+                         problem: str | None = None) -> None:
+        """Record the captures and what the response means: gone, not an article, or a failure to retry later
+        (a refusal among them: counted, and the throttle slows down)."""
         final = result.final
         with self.db.atomic():
             self.store.record_captures(self.db, captures, final.content_type, self.run_id)
-            if final.status in (404, 410):
+            if problem:
+                if problem.startswith("block page"):
+                    self.note_refusal(self.scope_for(item.url), final)
+                if self.postpone(item.url, problem, item.attempts) == "failed":
+                    self.stats.failed += 1
+            elif final.status in (404, 410):
                 frontier.mark(self.db, item.url, "gone", f"HTTP {final.status}")
                 self.store.mark_gone(self.db, item.url, final.status)
             elif final.status == 200:
                 frontier.mark(self.db, item.url, "not-article", f"not HTML ({final.content_type or 'no type'})")
                 self.stats.not_article += 1
             else:
-                if self.refused(final):
-                    self.refusals += 1
+                if is_refusal(final):
+                    self.note_refusal(self.scope_for(item.url), final)
                 if self.postpone(item.url, f"HTTP {final.status}", item.attempts) == "failed":
                     self.stats.failed += 1
+
+    def note_refusal(self, scope: Scope | None, exchange: Exchange) -> None:
+        """REFUSAL_LIMIT refusals in a row stop the run; each one lengthens the pause (at least Retry-After)."""
+        self.refusals += 1
+        throttle = self.throttles.get(scope.netloc) if scope else None
+        if throttle is not None:
+            throttle.refused(retry_after_seconds(exchange.header("Retry-After")))
+
+    def note_success(self, scope: Scope | None) -> None:
+        self.refusals = 0
+        if scope and scope.netloc in self.throttles:
+            self.throttles[scope.netloc].recovered()
 
     def postpone(self, url: str, error: str, attempts: int, base_seconds: float = 60.0) -> str:
         state = frontier.postpone(self.db, url, error, attempts, base_seconds)
@@ -368,8 +365,15 @@ class Crawl:
         throttle = self.throttles.get(scope.netloc)
         if throttle is None:
             floor = robots.crawl_delay(self.options.user_agent) or 0.0
-            throttle = self.throttles[scope.netloc] = Throttle(self.options.delay, floor)
+            throttle = self.throttles[scope.netloc] = Throttle(self.options.delay, floor,
+                                                               backoff_start=self.options.backoff_start)
         return throttle
+
+
+def _host(netloc: str) -> str | None:
+    from urllib.parse import urlsplit
+
+    return urlsplit(f"//{netloc}").hostname
 
 
 def _digest(body: bytes) -> str:
@@ -381,12 +385,18 @@ def _digest(body: bytes) -> str:
 def run_crawl(options: CrawlOptions, progress: Callable[[str], None] | None = None) -> CrawlStats:
     """Run one crawl under the database lock, after recovering WARC files a killed run left open."""
     from pipelines import crawl_store
-    from pipelines.schema import open_archive
+    from pipelines.errors import StorageError
+    from pipelines.schema import open_archive, storage_error
 
     with crawl_lock(options.db_path):
         recover_open_files(options.warc_directory) if options.warc_directory.exists() else None
         db = open_archive(options.db_path)
         try:
             return Crawl(options, db, crawl_store, progress).run()
+        except sqlite3.Error as exc:  # mid-run: a full disk, the database made read-only
+            raise storage_error(exc, options.db_path) from exc
+        except WarcWriteError as exc:
+            raise StorageError(str(exc)) from exc
         finally:
-            db.close()
+            with suppress(sqlite3.Error):
+                db.close()

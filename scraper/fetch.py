@@ -14,12 +14,14 @@ from datetime import datetime, timezone
 from urllib.parse import urljoin, urlsplit
 
 import requests
-from requests.adapters import HTTPAdapter
 from urllib3.exceptions import HTTPError as Urllib3HTTPError
+from urllib3.exceptions import NewConnectionError
+from urllib3.exceptions import TimeoutError as Urllib3TimeoutError
 from urllib3.util.retry import Retry
 
 from . import USER_AGENT
 from .errors import ScraperError
+from .netguard import Deadline, GuardedAdapter, PrivateAddress, deadline, names_private_host
 
 RETRY_STATUSES = (429, 500, 502, 503, 504)
 
@@ -69,18 +71,27 @@ class Exchange:
         return ctype in ("text/html", "application/xhtml+xml", "") and self.status == 200
 
     def decoded_body(self, max_bytes: int) -> bytes:
-        """The payload with Content-Encoding undone, stopping at max_bytes so a gzip bomb cannot fill memory."""
+        """The payload with Content-Encoding undone, stopping at max_bytes so a gzip bomb cannot fill memory.
+
+        Raises BodyTooLarge past the cap, and FetchError for a body that is not what its Content-Encoding says
+        (or is cut short): what a browser shows as a content-decoding error.
+        """
         encoding = (self.header("Content-Encoding") or "").strip().lower()
-        if encoding in ("gzip", "x-gzip", "deflate"):
-            wbits = 16 + zlib.MAX_WBITS if "gzip" in encoding else zlib.MAX_WBITS
+        if encoding not in ("gzip", "x-gzip", "deflate") or not self.body:
+            return self.body
+        # gzip, zlib-wrapped deflate, then raw deflate (which some servers send as "deflate").
+        for wbits in ((16 + zlib.MAX_WBITS,) if "gzip" in encoding else ()) + (zlib.MAX_WBITS, -zlib.MAX_WBITS):
+            decompressor = zlib.decompressobj(wbits)
             try:
-                out = zlib.decompressobj(wbits).decompress(self.body, max_bytes + 1)
+                out = decompressor.decompress(self.body, max_bytes + 1)
             except zlib.error:
-                out = zlib.decompressobj(-zlib.MAX_WBITS).decompress(self.body, max_bytes + 1)
+                continue
             if len(out) > max_bytes:
                 raise BodyTooLarge(self.url, f"decompressed body passed the {max_bytes:,}-byte cap")
+            if not decompressor.eof:
+                raise FetchError(self.url, f"body: the {encoding} stream is cut short")
             return out
-        return self.body
+        raise FetchError(self.url, f"body: Content-Encoding {encoding}, but the body is not {encoding} data")
 
 
 @dataclass
@@ -98,7 +109,7 @@ class FetchResult:
 class FetchPolicy:
     connect_timeout: float = 10.0
     read_timeout: float = 30.0
-    deadline: float = 90.0  # whole fetch, all bytes included
+    deadline: float = 90.0  # one request, from sending it to the body's last byte (each retry has its own)
     max_bytes: int = 20 * 1024 * 1024
     max_redirects: int = 5
     retries: int = 4  # urllib3's, for 429/5xx and connection errors
@@ -107,7 +118,10 @@ class FetchPolicy:
     retry_after_max: int = 120
 
 
-def make_session(policy: FetchPolicy | None = None, user_agent: str = USER_AGENT) -> requests.Session:
+def make_session(policy: FetchPolicy | None = None, user_agent: str = USER_AGENT,
+                 allow_private: tuple[str, ...] | frozenset[str] = ()) -> requests.Session:
+    """A session that retries, ignores the environment, and connects to a private or loopback address only for
+    a host named as one (127.0.0.1, localhost) or listed in allow_private (see scraper.netguard)."""
     policy = policy or FetchPolicy()
     retry = Retry(
         total=policy.retries, connect=policy.retries, read=policy.retries, status=policy.retries,
@@ -120,7 +134,7 @@ def make_session(policy: FetchPolicy | None = None, user_agent: str = USER_AGENT
     # Nothing from the user's environment goes to the site or into the WARC: no ~/.netrc credentials, no proxy
     # settings, no CA-bundle overrides picked up silently.
     session.trust_env = False
-    adapter = HTTPAdapter(max_retries=retry, pool_connections=2, pool_maxsize=2)
+    adapter = GuardedAdapter(allow_private, max_retries=retry, pool_connections=2, pool_maxsize=2)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     session.headers.update({
@@ -147,12 +161,25 @@ def fetch(session: requests.Session, url: str, in_scope=lambda url: True, policy
         result.hops.append(exchange)
         location = exchange.header("Location")
         if exchange.status in (301, 302, 303, 307, 308) and location:
-            current = urljoin(current, location.strip())
-            if urlsplit(current).scheme not in ("http", "https"):
-                raise OutOfScope(current, "redirect to a non-HTTP address; not followed", result.hops)
+            current = _redirect_target(url, current, location, result.hops)
             continue
         return result
     raise FetchError(url, f"more than {policy.max_redirects} redirects", result.hops)
+
+
+def _redirect_target(start: str, current: str, location: str, hops: list[Exchange]) -> str:
+    """Where a redirect leads; OutOfScope for one that is malformed, not HTTP, or private when the start is not."""
+    try:
+        target = urljoin(current, location.strip())
+        parts = urlsplit(target)
+        host = parts.hostname
+    except ValueError:
+        raise OutOfScope(current, f"malformed redirect to {location[:200]!r}; not followed", hops) from None
+    if parts.scheme not in ("http", "https"):
+        raise OutOfScope(target, "redirect to a non-HTTP address; not followed", hops)
+    if names_private_host(host) and not names_private_host(urlsplit(start).hostname):
+        raise OutOfScope(target, "redirect to a private or loopback address; not followed", hops)
+    return target
 
 
 def _get_with_body_retries(session, url, policy, extra_headers) -> tuple[Exchange, int]:
@@ -172,22 +199,24 @@ def _get_with_body_retries(session, url, policy, extra_headers) -> tuple[Exchang
 
 
 def _get_once(session, url, policy, extra_headers) -> tuple[Exchange, int]:
-    started = time.monotonic()
     fetched_at = datetime.now(timezone.utc)
-    try:
-        response = session.get(url, headers=extra_headers or {}, stream=True, allow_redirects=False,
-                               timeout=(policy.connect_timeout, policy.read_timeout))
-    except requests.exceptions.RetryError as exc:
-        raise FetchError(url, f"gave up after retries ({_short(exc)})") from None
-    except requests.exceptions.Timeout as exc:
-        raise FetchError(url, f"timed out ({_short(exc)})") from None
-    except requests.exceptions.RequestException as exc:
-        raise FetchError(url, f"request failed ({_short(exc)})") from None
-    retries = len(response.raw.retries.history) if getattr(response.raw, "retries", None) else 0
-    try:
-        body = _read_body(response, url, policy, started)
-    finally:
-        response.close()
+    with deadline(policy.deadline) as watch:
+        try:
+            response = session.get(url, headers=extra_headers or {}, stream=True, allow_redirects=False,
+                                   timeout=(policy.connect_timeout, policy.read_timeout))
+        except PrivateAddress as exc:
+            raise OutOfScope(url, str(exc)) from None
+        except ValueError as exc:  # requests reads a Location even unasked, and a malformed one raises this
+            raise FetchError(url, f"request failed: unreadable response ({_short(exc)})") from None
+        except requests.exceptions.RequestException as exc:
+            if watch.fired:
+                raise FetchError(url, f"timed out: no whole response head within {policy.deadline:g}s") from None
+            raise FetchError(url, _why(exc)) from None
+        retries = len(response.raw.retries.history) if getattr(response.raw, "retries", None) else 0
+        try:
+            body = _read_body(response, url, policy, watch)
+        finally:
+            response.close()
     raw_headers = list(response.raw.headers.items())
     request_headers = list(response.request.headers.items())
     version = {10: "HTTP/1.0", 11: "HTTP/1.1", 20: "HTTP/2"}.get(getattr(response.raw, "version", 11), "HTTP/1.1")
@@ -196,7 +225,7 @@ def _get_once(session, url, policy, extra_headers) -> tuple[Exchange, int]:
                     fetched_at=fetched_at, http_version=version), retries
 
 
-def _read_body(response: requests.Response, url: str, policy: FetchPolicy, started: float) -> bytes:
+def _read_body(response: requests.Response, url: str, policy: FetchPolicy, watch: Deadline) -> bytes:
     declared = response.headers.get("Content-Length")
     if declared and declared.isdigit() and int(declared) > policy.max_bytes:
         raise BodyTooLarge(url, f"Content-Length {int(declared):,} passes the {policy.max_bytes:,}-byte cap")
@@ -207,14 +236,31 @@ def _read_body(response: requests.Response, url: str, policy: FetchPolicy, start
             size += len(chunk)
             if size > policy.max_bytes:
                 raise BodyTooLarge(url, f"body passed the {policy.max_bytes:,}-byte cap")
-            if time.monotonic() - started > policy.deadline:
+            if time.monotonic() - watch.started > policy.deadline:
                 raise FetchError(url, f"body: deadline of {policy.deadline:g}s passed while reading")
     except (Urllib3HTTPError, OSError, requests.exceptions.RequestException) as exc:
+        if watch.fired:  # the deadline's timer cut the socket (a body dripped slower than the deadline allows)
+            raise FetchError(url, f"body: deadline of {policy.deadline:g}s passed while reading") from None
         raise FetchError(url, f"body: connection broke while reading ({_short(exc)})") from None
+    if watch.fired:  # cut while the head was still coming: what arrived is not a whole response
+        raise FetchError(url, f"body: deadline of {policy.deadline:g}s passed while reading")
     body = b"".join(chunks)
     if declared and declared.isdigit() and len(body) < int(declared):
         raise FetchError(url, f"body: short body ({len(body)} of {declared} bytes)")
     return body
+
+
+def _why(exc: requests.exceptions.RequestException) -> str:
+    """A short reason: urllib3's last error after its retries, not the pool's whole description."""
+    cause = getattr(exc.args[0], "reason", None) if exc.args else None  # MaxRetryError's last error
+    detail = _short(cause or exc)
+    if isinstance(cause, NewConnectionError):  # a subclass of urllib3's TimeoutError, but a refusal
+        return f"request failed ({detail})"
+    if isinstance(exc, requests.exceptions.Timeout) or isinstance(cause, Urllib3TimeoutError):
+        return f"timed out ({detail})"
+    if isinstance(exc, requests.exceptions.RetryError):
+        return f"gave up after retries ({detail})"
+    return f"request failed ({detail})"
 
 
 def _short(exc: Exception) -> str:

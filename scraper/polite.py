@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -11,7 +12,12 @@ from urllib.parse import urlsplit, urlunsplit
 from protego import Protego
 
 from .errors import ScraperError
-from .fetch import FetchError, FetchPolicy, FetchResult, fetch
+from .fetch import Exchange, FetchError, FetchPolicy, FetchResult, fetch
+from .netguard import names_private_host
+
+# What block and captcha pages say (served with status 200 in place of the page asked for).
+_BLOCK_PAGE = re.compile(
+    r"访问过于频繁|请求过于频繁|访问受限|安全验证|人机验证|验证码|captcha|access denied|too many requests", re.I)
 
 
 class RobotsDisallowed(ScraperError):
@@ -38,7 +44,12 @@ class Scope:
     def allows(self, url: str) -> bool:
         try:
             parts = urlsplit(url)
+            host = parts.hostname
         except ValueError:
+            return False
+        # Said outright, though the host check below implies it: a loopback or private address only when the
+        # scope's own host is one (a page cannot point the crawl at 127.0.0.1, 10.x or 169.254.169.254).
+        if names_private_host(host) and not names_private_host(urlsplit(f"//{self.netloc}").hostname):
             return False
         path = parts.path or "/"
         return (parts.scheme.lower() == self.scheme and parts.netloc.lower() == self.netloc
@@ -112,20 +123,60 @@ def fetch_robots(session, scope: Scope, policy: FetchPolicy | None = None) -> tu
 
 @dataclass
 class Throttle:
-    """One request at a time per host, `delay` seconds apart, randomised ×0.5–1.5 as Scrapy does."""
+    """One request at a time per host, `delay` seconds apart, randomised ×0.5–1.5 as Scrapy does.
+
+    While the site refuses (429, 403, block pages) the pause grows: `backoff_start` (or twice the delay) after
+    the first refusal, doubling after each further one up to `backoff_max`, at least what Retry-After asked;
+    the first success brings it back to `delay`.
+    """
 
     delay: float = 1.0
     floor: float = 0.0  # robots.txt Crawl-delay: never go below it
     sleep: Callable[[float], None] = time.sleep
+    backoff_start: float = 5.0
+    backoff_max: float = 600.0
+    penalty: float = 0.0  # the pause while refused (0: not refused)
     _last: float = field(default=0.0, repr=False)
+
+    def refused(self, retry_after: float | None = None) -> float:
+        """Note a refusal; returns the pause that now comes before the next request."""
+        grown = 2 * self.penalty if self.penalty else max(self.backoff_start, 2 * max(self.delay, self.floor))
+        self.penalty = min(self.backoff_max, max(grown, retry_after or 0.0))
+        return self.penalty
+
+    def recovered(self) -> None:
+        self.penalty = 0.0
 
     def wait(self) -> float:
         base = max(self.delay, self.floor)
         pause = base * random.uniform(0.5, 1.5) if base > 0 else 0.0
-        if self.floor:
-            pause = max(pause, self.floor)
+        if self.floor or self.penalty:
+            pause = max(pause, self.floor, self.penalty)
         remaining = self._last + pause - time.monotonic()
         if remaining > 0:
             self.sleep(remaining)
         self._last = time.monotonic()
         return max(0.0, remaining)
+
+
+def is_refusal(exchange: Exchange) -> bool:
+    """A rate limit, a ban, or (ask only for pages that held no article) a block or captcha page."""
+    if exchange.status in (429, 403, 503):
+        return True
+    if exchange.status == 200 and len(exchange.body) < 50_000:
+        try:
+            text = exchange.decoded_body(200_000).decode("utf-8", errors="ignore")
+        except FetchError:
+            return False
+        return bool(_BLOCK_PAGE.search(text))
+    return False
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """Retry-After in seconds (a number or an HTTP date); None when absent or unreadable."""
+    from urllib3.util.retry import Retry
+
+    try:
+        return Retry(retry_after_max=86400).parse_retry_after(value) if value else None
+    except Exception:  # noqa: BLE001 - an unreadable header is as good as none
+        return None

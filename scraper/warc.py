@@ -1,7 +1,9 @@
 """Every exchange kept as gzipped WARC 1.1, written from the bytes we hold (not captured from the socket).
 
 Files are written as NAME.warc.gz.open and renamed on close, so a file a killed run left behind is known by its
-suffix; `recover_open_files` cuts it back to its last whole record before anything reads it.
+suffix; `recover_open_files` cuts it back to its last whole record before anything reads it. Each record is made
+in memory and written whole; a write that fails (a full disk) is cut back off, so a file never ends in half a
+record while its writer lives.
 """
 
 from __future__ import annotations
@@ -9,8 +11,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
-import socket
 import zlib
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from io import BytesIO
@@ -22,6 +24,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from . import __version__
+from .errors import ScraperError
 from .fetch import Exchange
 
 OPEN_SUFFIX = ".open"
@@ -29,6 +32,15 @@ REVISIT_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modif
 REVISIT_IDENTICAL = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
 # Hop-by-hop framing that does not describe the stored payload: it is stored de-chunked.
 _FRAMING_HEADERS = {"transfer-encoding"}
+
+
+class WarcWriteError(ScraperError):
+    """A WARC file could not be written (a full disk, a read-only folder): the run must stop."""
+
+    def __init__(self, path: str | os.PathLike, exc: OSError):
+        self.path = str(path)
+        super().__init__(f"{path}: cannot write WARC files there: {exc.strerror or exc}: free some space or make "
+                         "the folder writable, then run again (records already written are whole)")
 
 
 @dataclass(frozen=True)
@@ -60,7 +72,10 @@ class WarcArchive:
     def __init__(self, directory: str | os.PathLike, info: dict[str, str], prefix: str = "chaozhou",
                  max_bytes: int = 1024 ** 3):
         self.directory = Path(directory)
-        self.directory.mkdir(parents=True, exist_ok=True)
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise WarcWriteError(self.directory, exc) from exc
         self.info = info
         self.prefix = prefix
         self.max_bytes = max_bytes
@@ -74,12 +89,22 @@ class WarcArchive:
         stamp = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S%f")
         self._serial += 1
         self._name = f"{self.prefix}-{stamp}-{os.getpid()}-{os.urandom(3).hex()}-{self._serial:05d}.warc.gz"
-        self._file = open(self.directory / (self._name + OPEN_SUFFIX), "xb")  # noqa: SIM115 - lives until close()
+        path = self.directory / (self._name + OPEN_SUFFIX)
+        try:
+            # Unbuffered: each record reaches the kernel in _write, before the database row that points at it.
+            self._file = open(path, "xb", buffering=0)  # noqa: SIM115 - lives until close()
+        except OSError as exc:
+            raise WarcWriteError(self.directory, exc) from exc
         self._writer = WARCWriter(self._file, gzip=True, warc_version="1.1")
-        info = {"software": f"chaozhou-archive/{__version__}", "format": "WARC File Format 1.1",
-                "hostname": socket.gethostname(), **self.info}
-        self._writer.write_record(self._writer.create_warcinfo_record(self._name, info))
-        self._file.flush()
+        # No host name or user in warcinfo: nothing about the machine or its user goes into the archive.
+        info = {"software": f"chaozhou-archive/{__version__}", "format": "WARC File Format 1.1", **self.info}
+        try:
+            self._write(self._writer.create_warcinfo_record(self._name, info))
+        except WarcWriteError:
+            self._file.close()
+            path.unlink(missing_ok=True)
+            self._file, self._writer, self._name = None, None, None
+            raise
 
     def close(self) -> None:
         if self._file is not None:
@@ -99,11 +124,21 @@ class WarcArchive:
             self._open()
 
     def _write(self, record) -> tuple[int, int]:
+        buffer = BytesIO()
+        WARCWriter(buffer, gzip=True, warc_version="1.1").write_record(record)
+        data = memoryview(buffer.getbuffer())
         offset = self._file.tell()
-        self._writer.write_record(record)
-        # Flushed to the kernel before the database row that points here is committed: a kill -9 after
-        # this line cannot leave a capture row pointing past the end of the file.
-        self._file.flush()
+        try:
+            # In the kernel before this returns, so before the database row that points here is committed: a
+            # kill -9 after this line cannot leave a capture row pointing past the end of the file.
+            while data:
+                data = data[self._file.write(data):]
+        except OSError as exc:
+            # A full disk: cut the partial record off, so that the file stays a run of whole records.
+            with suppress(OSError):
+                os.ftruncate(self._file.fileno(), offset)
+                self._file.seek(offset)
+            raise WarcWriteError(self.directory, exc) from exc
         return offset, self._file.tell() - offset
 
     # -- records -------------------------------------------------------------------------------------------

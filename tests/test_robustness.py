@@ -1,5 +1,11 @@
 """No input crashes the parser: arbitrary bytes and mutated pages give an Article or NotAnArticle, nothing else."""
 
+import contextlib
+import gzip
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
 
@@ -7,8 +13,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from scraper.decode import decode_html
+from scraper.discover import find_links
 from scraper.errors import NotAnArticle
+from scraper.fetch import Exchange, FetchError, FetchResult
 from scraper.parse import parse_article
+from scraper.polite import Scope, read_robots
 from scraper.urls import canonicalize_url
 
 SAMPLE = resources.files("scraper").joinpath("samples/reference-article.html").read_bytes()
@@ -78,14 +87,103 @@ def test_tracking_parameters_are_removed(param):
     assert canonicalize_url(url) == "https://gdxk.southcn.com/cz/llwzllzz/content/post_1.html"
 
 
-def test_a_page_ten_megabytes_long_parses_in_bounded_time():
-    paragraph = "<p>　　开展机关党建工作，一定要把党的政治建设摆在首位，发挥统领作用。</p>\n".encode()
-    big = SAMPLE.replace(b"</div>\n<div class=\"footer\">", paragraph * 100_000 + b"</div>\n<div class=\"footer\">")
-    assert len(big) > 10_000_000
-    article = parse_article(big, URL)
-    assert len(article.paragraphs) >= 100_000
+def bounded(code: str) -> tuple[float, float, str]:
+    """Run code in a fresh interpreter: (its seconds, its peak memory in MB, what it printed)."""
+    wrapped = ("import resource, time\nstarted = time.monotonic()\n" + code +
+               "\nprint(time.monotonic() - started, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)")
+    done = subprocess.run([sys.executable, "-c", wrapped], capture_output=True, text=True, timeout=120,
+                          cwd=Path(__file__).parent.parent)
+    assert done.returncode == 0, done.stderr
+    *out, last = done.stdout.strip().splitlines()
+    seconds, megabytes = map(float, last.split())
+    return seconds, megabytes, "\n".join(out)
+
+
+def test_a_page_ten_megabytes_long_parses_in_bounded_time_and_memory():
+    # 100,000 paragraphs: about 3 s and 150 MB here.
+    seconds, megabytes, out = bounded("""
+from importlib import resources
+from scraper.parse import parse_article
+sample = resources.files("scraper").joinpath("samples/reference-article.html").read_bytes()
+paragraph = "<p>　　开展机关党建工作，一定要把党的政治建设摆在首位，发挥统领作用。</p>\\n".encode()
+big = sample.replace(b"</div>\\n<div class=\\"footer\\">", paragraph * 100_000 + b"</div>\\n<div class=\\"footer\\">")
+assert len(big) > 10_000_000
+print(len(parse_article(big, "https://gdxk.southcn.com/cz/llwzllzz/content/post_1.html").paragraphs))
+""")
+    assert int(out) >= 100_000
+    assert seconds < 30 and megabytes < 600, (seconds, megabytes)
+
+
+def test_a_listing_with_30000_links_is_read_in_bounded_time_and_memory():
+    seconds, megabytes, out = bounded("""
+from scraper.discover import find_links
+links = b"".join(b'<li><a href="content/post_%d.html">x</a></li>' % i for i in range(30_000))
+listing = find_links(b"<html><body><ul>" + links + b"</ul>", "https://gdxk.southcn.com/cz/llwzllzz/", "text/html")
+print(len(listing.articles))
+""")
+    assert int(out) == 30_000
+    assert seconds < 30 and megabytes < 600, (seconds, megabytes)
 
 
 def test_deeply_nested_page_does_not_exhaust_recursion():
+    started = time.monotonic()
     deep = b"<html><body>" + b"<div>" * 100_000 + "正文，内容。".encode() * 20 + b"</div>" * 100_000
     parse_or_reject(deep)
+    # 100,000 unclosed paragraphs, each inside a quote: the parser's depth limit keeps the tree bounded.
+    parse_or_reject(b"<html><body><h1>t</h1>" + "<blockquote><p>　　正文，内容。".encode() * 100_000)
+    parse_or_reject(b"<html><body>" + b"<table><tr><td>" * 50_000 + "正文。".encode() * 50)
+    assert time.monotonic() - started < 10
+
+
+# -- the crawl's other readers of untrusted bytes ----------------------------------------------------------------
+SCOPE = Scope.around("https://gdxk.southcn.com/cz/")
+LISTING_PAGES = sorted((Path(__file__).parent / "fixtures" / "pages").glob("*list*.html"))
+# With a scheme: the crawl canonicalises only absolute URLs (links are joined to their page first). Without one,
+# "/////host/" is not idempotent (urlunsplit turns a path of "//host/" into a netloc): see docs/reliability.md.
+url_parts = st.sampled_from(["http", "https", "HTTP", "ftp", "javascript", "http:"])
+url_text = st.lists(st.sampled_from(list("aZ09.-_~:/?#[]@!$&'()*+,;=% \t\n") + ["潮州", "%e6%bd%ae", "\x00", "\u200b"]),
+                    max_size=30).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(url_parts, st.sampled_from(["gdxk.southcn.com", "GDXK.southcn.com.", "127.0.0.1:8001", "[::1]", "xn--fiq",
+                                   "user:pw@host", "", "潮州.中国"]), url_text, url_text)
+def test_canonical_url_is_idempotent_on_url_shaped_text(scheme, host, path, query):
+    url = f"{scheme}://{host}/{path}?{query}"
+    once = canonicalize_url(url)
+    assert canonicalize_url(once) == once
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=120))
+def test_scope_never_raises_and_never_leaves_the_host(url):
+    if SCOPE.allows(url):
+        assert url.lower().startswith("https://gdxk.southcn.com/cz/")
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(st.binary(max_size=3000), st.text(max_size=3000).map(lambda t: ("<html><body>" + t).encode(
+    "utf-8", "surrogatepass"))), st.sampled_from([None, "text/html", "text/html; charset=gbk", "text/html; charset=x"]))
+def test_listing_links_never_raise_and_stay_in_scope(data, content_type):
+    listing = find_links(data, "https://gdxk.southcn.com/cz/llwzllzz/", content_type, SCOPE.allows)
+    for url in [u for u, _ in listing.articles] + listing.listings + listing.next_pages:
+        assert SCOPE.allows(url)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=2000), st.sampled_from(["gzip", "deflate", "x-gzip", "br", "identity", ""]))
+def test_decoding_a_body_raises_nothing_but_fetch_errors(body, encoding):
+    for payload in (body, gzip.compress(body)[: len(body) or None]):
+        exchange = Exchange("https://gdxk.southcn.com/cz/a.html", [], 200, "OK",
+                            [("Content-Encoding", encoding)], payload, datetime.now(timezone.utc))
+        with contextlib.suppress(FetchError):
+            assert isinstance(exchange.decoded_body(1000), bytes)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(st.binary(max_size=2000), st.text(max_size=500).map(str.encode)), st.integers(200, 599))
+def test_robots_txt_of_any_content_never_raises(body, status):
+    exchange = Exchange("https://gdxk.southcn.com/robots.txt", [], status, "", [], body, datetime.now(timezone.utc))
+    robots = read_robots(FetchResult(url=exchange.url, hops=[exchange]), None)
+    assert robots.allows("https://gdxk.southcn.com/cz/a.html", "chaozhou-archive") in (True, False)
+    robots.crawl_delay("chaozhou-archive")

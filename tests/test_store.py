@@ -124,7 +124,7 @@ def test_metadata_refresh_keeps_text_and_id(db):
     assert db.execute("SELECT count(*) FROM article_authors").fetchone()[0] == 2
     assert db.execute("SELECT article_id, position, url, caption FROM images").fetchall() == [
         (1, 0, "https://gdxk.southcn.com/cz/a.jpg", "图")]
-    assert db.execute("SELECT rowid FROM articles_fts WHERE articles_fts MATCH '\"另 一 位\"'").fetchall() == [(1,)]
+    assert db.execute("SELECT rowid FROM articles_fts WHERE articles_fts MATCH '\"另一 一位\"'").fetchall() == [(1,)]
 
 
 def test_validate_drops_with_reason():
@@ -184,7 +184,7 @@ def test_migration_from_schema_001(tmp_path):
         (7, "潮州库", "理论文章、理论著作", 1, 15)]
     assert db.execute("PRAGMA foreign_key_check").fetchall() == []
     # The search index was built from the existing rows.
-    assert db.execute("SELECT rowid FROM articles_fts WHERE articles_fts MATCH '\"党 建\"'").fetchall() == [(7,)]
+    assert db.execute("SELECT rowid FROM articles_fts WHERE articles_fts MATCH '\"党建\"'").fetchall() == [(7,)]
     # New captures of the same article land on the same row.
     process_article(db, article(), capture(9, "2026-03-01T00:00:00Z"), None)
     assert db.execute("SELECT id, last_seen FROM articles").fetchall() == [(7, "2026-03-01T00:00:00Z")]

@@ -1,0 +1,19 @@
+"""Browsing the archive in Datasette: each feature a small Datasette plugin module in this package.
+
+Every module is registered under the ``datasette`` entry point (see pyproject.toml), so plain
+``datasette archive.db`` has them all; each touches only databases that look like an archive
+(``browse.archive.is_archive``). This package itself is registered too, with no hooks, because Datasette
+serves a plugin's ``templates/`` and ``static/`` directories only for a plugin that is a package.
+
+- ``browse.metadata``: title, descriptions (Chinese and English), facets, labels, hidden tables, front-page charts
+- ``browse.queries``: canned queries (relevance search with snippets, per month, per source, per author)
+- ``browse.facets``: the year and author facets, and the ``_author=`` filter they link to
+- ``browse.article``: the reader's article page (sanitised with nh3)
+- ``browse.capture``: the archived capture of a page, replayed from its WARC record without scripts
+- ``browse.feed``: an Atom feed of the newest articles
+- ``browse.chart``: SVG charts of articles per month and per column, drawn on the server
+- ``browse.csv_bom``: Datasette's CSV with a UTF-8 BOM, for Excel
+- ``browse.style``: the archive's stylesheet, and column descriptions folded under a ``<details>``
+"""
+
+PLUGIN_NAME = "chaozhou-archive"  # the distribution's name: Datasette serves our static files under it

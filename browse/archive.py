@@ -1,0 +1,73 @@
+"""Which served databases are archives, and small helpers shared by the plugin modules.
+
+A database is an archive when it has an ``articles`` table and its search index (``articles_fts``); only those
+get our metadata, pages and queries, so other databases in the same Datasette keep Datasette's defaults.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+from weakref import WeakKeyDictionary
+
+from datasette.utils.asgi import NotFound
+
+ARCHIVE_TABLES = ("articles", "articles_fts")
+# A database found not to be an archive is looked at again after this many seconds (it may be imported into).
+RECHECK_SECONDS = 5.0
+_known: WeakKeyDictionary = WeakKeyDictionary()  # Datasette -> {database name: (is_archive, checked_at)}
+
+
+def conn_is_archive(conn: sqlite3.Connection) -> bool:
+    try:
+        rows = conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN (?, ?)", ARCHIVE_TABLES).fetchall()
+    except sqlite3.Error:
+        return False
+    return len(rows) == len(ARCHIVE_TABLES)
+
+
+def archive_names(datasette) -> list[str]:
+    """Names of the served databases that hold an archive. Sync (``get_metadata`` is), so cached."""
+    known = _known.setdefault(datasette, {})
+    names = []
+    for name, db in list(datasette.databases.items()):
+        if name == "_internal" or db.is_memory or not db.path:
+            continue
+        cached = known.get(name)
+        if cached is None or (not cached[0] and time.monotonic() - cached[1] > RECHECK_SECONDS):
+            try:
+                conn = sqlite3.connect(Path(db.path).resolve().as_uri() + "?mode=ro", uri=True)
+            except sqlite3.Error:
+                continue
+            try:
+                cached = (conn_is_archive(conn), time.monotonic())
+            finally:
+                conn.close()
+            known[name] = cached
+        if cached[0]:
+            names.append(name)
+    return names
+
+
+def is_archive(datasette, database: str | None) -> bool:
+    return database is not None and database in archive_names(datasette)
+
+
+async def archive_database(datasette, request, table: str = "articles"):
+    """The archive database named by the route's ``database`` part, after Datasette's permission checks.
+
+    Raises NotFound for an unknown database or one that is not an archive, Forbidden when the actor may not
+    see the table.
+    """
+    route = request.url_vars["database"]
+    try:
+        db = datasette.get_database(route=route)
+    except KeyError:
+        raise NotFound("Database not found") from None
+    if not is_archive(datasette, db.name):
+        raise NotFound("Not an archive database")
+    await datasette.ensure_permissions(request.actor, [
+        ("view-table", (db.name, table)), ("view-database", db.name), "view-instance"])
+    return db
