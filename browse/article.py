@@ -93,9 +93,9 @@ def byline_html(row: dict, authors: list[dict], table_url: str) -> str:
 
 
 def display_time(value: str) -> str:
-    """2020-10-13T11:13:14+08:00 → 2020-10-13 11:13 (China time, as the page printed it)."""
+    """2020-10-13T11:13:14+08:00 → 2020-10-13 11:13:14 (China time, as precise as the page printed it)."""
     date, _, time = value.partition("T")
-    return f"{date} {time[:5]}" if time else date
+    return f"{date} {time.split('+')[0].split('Z')[0]}" if time else date
 
 
 def breadcrumb_html(crumbs: list[str]) -> str:

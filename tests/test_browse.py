@@ -109,7 +109,7 @@ def test_article_page(archive, reference_id):
     article = doc.cssselect("article.chaozhou-article")[0]
     assert article.cssselect("h1")[0].text_content() == "发挥政治统领作用 强化机关政治建设"
     byline = article.cssselect(".byline")[0].text_content()
-    assert "2020-10-13 11:13" in byline and "潮州日报" in byline and "魏界亮" in byline
+    assert "2020-10-13 11:13:14" in byline and "潮州日报" in byline and "魏界亮" in byline
     assert [li.text_content() for li in article.cssselect(".breadcrumb li")] == ["首页", "潮州库", "理论文章、理论著作"]
     headings = [h.text_content() for h in article.cssselect(".chaozhou-body h2")]
     assert headings == ["一、坚持政治机关站位，落实政治要求", "二、着力打造政治机关，发挥表率作用",
