@@ -35,7 +35,7 @@ class Diagnosis:
     url: str
     encoding: str
     encoding_source: str
-    templates: list[tuple[str, bool]]  # (name, matches) in the order they are tried
+    templates: list[tuple[str, bool, str]]  # (name, matches, what it needs) in the order they are tried
     article: Article | None
     rejected: str | None  # why the page is not an article
     candidates: list[Candidate] = field(default_factory=list)
@@ -87,7 +87,7 @@ def diagnose(data: bytes, url: str, content_type: str | None = None) -> Diagnosi
     reject_non_html(data, url)
     decoded = decode_html(data, content_type)
     page = parse_page(decoded, url)
-    templates = [(t.name, bool(t.matches(page))) for t in all_templates()]
+    templates = [(t.name, bool(t.matches(page)), t.needs) for t in all_templates()]
     diagnosis = Diagnosis(url, decoded.encoding, decoded.encoding_source, templates, None, None,
                           body_candidates(page))
     try:
@@ -105,9 +105,11 @@ def diagnose(data: bytes, url: str, content_type: str | None = None) -> Diagnosi
 def format_diagnosis(d: Diagnosis) -> str:
     out = [f"page: {d.url}", f"encoding: {d.encoding} (from {d.encoding_source})", "", "templates, in order tried:"]
     used = d.article.extractor if d.article else None
-    for name, matched in d.templates:
+    for name, matched, needs in d.templates:
         mark = "matches" if matched else "does not match"
         out.append(f"  {name:<18} {mark}{'  <- used' if name == used else ''}")
+        if not matched and needs:
+            out.append(f"  {'':<18} (needs {needs})")
     if used == "generic":
         out.append("  no site template matched: the page is read by text density and text anchors alone")
     if d.rejected:

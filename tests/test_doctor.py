@@ -28,6 +28,7 @@ def test_doctor_names_template_and_rule_per_field(spec):
     assert result.exit_code == 0, result.output
     out = result.stdout
     assert "templates, in order tried:" in out and "body candidates" in out
+    assert "does not match\n" in out and "(needs " in out  # says why a template did not match
     if fixture.get("not_an_article"):
         assert "not an article:" in out
         return

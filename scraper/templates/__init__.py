@@ -41,3 +41,4 @@ class Template:
     matches: Callable[[Page], bool]
     extract: Callable[[Page], Fields]
     priority: int = 100
+    needs: str = ""  # what a page must show to match, in words: what `scraper doctor` says when it does not

@@ -190,7 +190,9 @@ def extract(page: Page) -> Fields:
     return fields
 
 
-TEMPLATE = Template(name="gdxk", site=_HOST, matches=matches, extract=extract, priority=10)
+TEMPLATE = Template(name="gdxk", site=_HOST, matches=matches, extract=extract, priority=10,
+                    needs="host gdxk.southcn.com, or a /<city>/<column>/content/post_N.html path, or a footer "
+                          "naming 指导单位 and 南方… under a 首页 > …库 breadcrumb")
 
 
 @hookimpl

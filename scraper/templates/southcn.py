@@ -146,10 +146,14 @@ def extract_list(page: Page) -> Fields:
 
 
 FOUNDER = Template(name="southcn-founder", site="southcn.com", matches=matches_founder,
-                   extract=extract_founder, priority=20)
+                   extract=extract_founder, priority=20,
+                   needs="a content/YYYY-MM/DD/content_N.htm URL, or a southcn page with #article_title; "
+                         "and a #content element")
 SHTML = Template(name="southcn-shtml", site="southcn.com", matches=matches_shtml, extract=extract_shtml,
-                 priority=21)
-LIST = Template(name="southcn-list", site="southcn.com", matches=matches_list, extract=extract_list, priority=22)
+                 priority=21, needs="a node_<hex>/<hex>.shtml URL or a southcn page with #pubtime_baidu; "
+                                    "and a div.m-article")
+LIST = Template(name="southcn-list", site="southcn.com", matches=matches_list, extract=extract_list, priority=22,
+                needs="a southcn channel list: a node_N.htm or list URL, or 3+ div.itm items and no #article_title")
 
 
 @hookimpl
