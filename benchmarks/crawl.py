@@ -34,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import closing
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -148,7 +149,7 @@ def db_size(path: Path) -> int:
 
 
 def count_rows(path: Path, table: str) -> int:
-    with sqlite3.connect(path) as db:
+    with closing(sqlite3.connect(path)) as db:
         return db.execute(f"select count(*) from {table}").fetchone()[0]
 
 
@@ -196,11 +197,11 @@ def bench_size(size: int, args, work: Path, incremental: bool) -> dict:
         mirror.ask("clear")
         for key, stale in (("reparse", False), ("reparse_all_changed", True)):
             if stale:
-                with sqlite3.connect(db) as conn:
+                with closing(sqlite3.connect(db)) as conn, conn:
                     conn.execute("update articles set title = 'x', body = 'y', content_hash = 'z'")
             result = measure([PY, "-m", "scraper", "reparse", "--db", str(db)], here / f"{key}.log")
             check(result, "scraper reparse")
-            with sqlite3.connect(db) as conn:
+            with closing(sqlite3.connect(db)) as conn:
                 result["left_stale"] = conn.execute("select count(*) from articles where body = 'y'").fetchone()[0]
             out[key] = result
             print(f"[{size}] {key}: {result['wall_s']:.1f} s, {result['summary']}", file=sys.stderr)

@@ -66,19 +66,49 @@ class ColumnHealth:
 
 
 def binomial_tail(k: int, n: int, p: float) -> float:
-    """P(X >= k) for X ~ Binomial(n, p)."""
+    """P(X >= k) for X ~ Binomial(n, p), summed in log space so that runs of any size stay finite."""
     if k <= 0:
         return 1.0
-    return sum(math.comb(n, i) * p ** i * (1 - p) ** (n - i) for i in range(k, n + 1))
+    if p <= 0.0:
+        return 0.0
+    if p >= 1.0:
+        return 1.0
+    log_p, log_q, log_n = math.log(p), math.log1p(-p), math.lgamma(n + 1)
+    return min(1.0, sum(math.exp(log_n - math.lgamma(i + 1) - math.lgamma(n - i + 1) + i * log_p + (n - i) * log_q)
+                        for i in range(k, n + 1)))
 
 
-def _rows(db: Database, where: str, params: list, limit: int | None = None) -> list[dict]:
-    shortfalls = ", ".join(f"({sql}) as [{name}]" for name, (sql, _) in MEASURES.items())
-    sql = (f"select a.id, a.url, a.char_count, {shortfalls} from articles a join captures c on c.id = a.capture_id "
-           f"where {where} order by a.id desc" + (f" limit {int(limit)}" if limit else ""))
-    cursor = db.execute(sql, params)
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+@dataclass
+class _Sample:
+    """Articles picked by one condition, summed up by SQLite (memory stays flat however many there are)."""
+
+    db: Database
+    picked: str  # SQL selecting article ids
+    params: list
+    count: int = 0
+    misses: dict[str, int] = field(default_factory=dict)
+
+    def load(self) -> _Sample:
+        sums = ", ".join(f"coalesce(sum({sql}), 0)" for sql, _ in MEASURES.values())
+        row = self.db.execute(f"select count(*), {sums} from articles a where a.id in ({self.picked})",
+                              self.params).fetchone()
+        self.count = row[0]
+        self.misses = dict(zip(MEASURES, row[1:], strict=True))
+        return self
+
+    def median_length(self) -> float | None:
+        if not self.count:
+            return None
+        middle = [(self.count - 1) // 2, self.count // 2]
+        values = [self.db.execute(
+            f"select coalesce(char_count, 0) from articles a where a.id in ({self.picked}) "
+            "order by 1 limit 1 offset ?", [*self.params, offset]).fetchone()[0] for offset in middle]
+        return statistics.mean(values)
+
+    def examples(self, condition: str, order: str = "a.id", extra: list | None = None) -> list[str]:
+        return [r[0] for r in self.db.execute(
+            f"select a.url from articles a where a.id in ({self.picked}) and ({condition}) order by {order} limit 3",
+            [*self.params, *(extra or [])]).fetchall()]
 
 
 def check_run(db: Database, run_id: int) -> list[ColumnHealth]:
@@ -90,31 +120,29 @@ def check_run(db: Database, run_id: int) -> list[ColumnHealth]:
 
 
 def check_column(db: Database, run_id: int, collection: str | None, column: str | None) -> ColumnHealth:
-    same_column = "a.collection is ? and a.[column] is ?"
-    current = _rows(db, f"c.run_id = ? and {same_column}", [run_id, collection, column])
-    baseline = _rows(db, f"(c.run_id is null or c.run_id < ?) and {same_column}", [run_id, collection, column],
-                     BASELINE_ARTICLES)
-    health = ColumnHealth(collection, column, len(current), len(baseline))
-    lengths = [r["char_count"] or 0 for r in current]
-    health.median_length = statistics.median(lengths) if lengths else None
-    for name in MEASURES:
-        misses = [r for r in current if r[name]]
-        health.missing[name] = len(misses) / len(current) if current else 0.0
-        if len(current) < MIN_RUN or len(baseline) < MIN_BASELINE:
+    base = ("select a.id from articles a join captures c on c.id = a.capture_id "
+            "where a.collection is ? and a.[column] is ? and ")
+    current = _Sample(db, base + "c.run_id = ?", [collection, column, run_id]).load()
+    baseline = _Sample(db, base + f"(c.run_id is null or c.run_id < ?) order by a.id desc limit {BASELINE_ARTICLES}",
+                       [collection, column, run_id]).load()
+    health = ColumnHealth(collection, column, current.count, baseline.count)
+    health.median_length = current.median_length()
+    judged = current.count >= MIN_RUN and baseline.count >= MIN_BASELINE
+    for name, (sql, _) in MEASURES.items():
+        misses = current.misses[name]
+        health.missing[name] = misses / current.count if current.count else 0.0
+        if not judged:
             continue
-        base_misses = sum(1 for r in baseline if r[name])
-        base_share = base_misses / len(baseline)
-        smoothed = (base_misses + 0.5) / (len(baseline) + 1)  # history never says "impossible"
-        jump = len(misses) / len(current) - base_share
-        if jump >= MIN_JUMP and binomial_tail(len(misses), len(current), smoothed) < SURPRISE:
-            health.drifts.append(Drift(name, len(misses) / len(current), base_share,
-                                       [r["url"] for r in misses[:3]]))
-    if len(current) >= MIN_RUN and len(baseline) >= MIN_BASELINE:
-        base_median = statistics.median(r["char_count"] or 0 for r in baseline)
+        base_share = baseline.misses[name] / baseline.count
+        smoothed = (baseline.misses[name] + 0.5) / (baseline.count + 1)  # history never says "impossible"
+        if misses / current.count - base_share >= MIN_JUMP and \
+                binomial_tail(misses, current.count, smoothed) < SURPRISE:
+            health.drifts.append(Drift(name, misses / current.count, base_share, current.examples(sql)))
+    if judged:
+        base_median = baseline.median_length()
         if base_median and not 0.5 <= health.median_length / base_median <= 2.5:
-            by_distance = sorted(current, key=lambda r: -abs((r["char_count"] or 0) - base_median))
-            health.drifts.append(Drift("body_length", health.median_length, base_median,
-                                       [r["url"] for r in by_distance[:3]]))
+            examples = current.examples("1", "abs(coalesce(a.char_count, 0) - ?) desc", [base_median])
+            health.drifts.append(Drift("body_length", health.median_length, base_median, examples))
     return health
 
 

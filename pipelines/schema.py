@@ -137,6 +137,12 @@ def m005_bigram_search(db: Database) -> None:
     rebuild_index(db)
 
 
+@migrations(name="006_frontier_pick_index")
+def m006_frontier_pick_index(db: Database) -> None:
+    # Release 3: picking the next URL without sorting every pending one (scraper.frontier.next_due).
+    db.execute("CREATE INDEX IF NOT EXISTS frontier_state_kind ON frontier (state, kind)")
+
+
 def _json_list(text: str | None) -> list[str]:
     import json
 

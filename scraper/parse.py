@@ -18,7 +18,9 @@ from .urls import absolute_url, canonicalize_url
 
 _BINARY_MAGIC = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x1f\x8b", b"\x00\x00\x01\x00",
                  b"RIFF", b"ID3", b"OggS", b"\x7fELF")
-_ERROR_TITLE = re.compile(r"404|403|500|not found|页面不存在|页面未找到|找不到|出错了|错误提示|访问受限|禁止访问", re.I)
+# Status codes count only as whole numbers: an article titled "…第100404号…" is no error page.
+_ERROR_TITLE = re.compile(
+    r"(?<!\d)(?:404|403|500)(?!\d)|not found|页面不存在|页面未找到|找不到|出错了|错误提示|访问受限|禁止访问", re.I)
 _REPORTER_PREFIX = re.compile(r"^【(?:本报)?(?:记者|通讯员|作者|文)】")
 
 # Fields a reader expects on every article; a missing one is reported in warnings.

@@ -32,17 +32,28 @@ def capture_path(warc_dir: Path, warc_file: str) -> Path:
     return path if path.is_absolute() else warc_dir / warc_file
 
 
+def _current_captures(db, batch: int = 500):
+    """(url, capture fields…) of every article's current capture, read in keyset batches: memory stays flat."""
+    last_id = 0
+    while True:
+        rows = db.execute(
+            "select a.id, a.url, c.record_id, c.url, c.fetched_at, c.status, c.content_type, c.payload_digest, "
+            "c.warc_file, c.warc_offset, c.warc_length from articles a join captures c on c.id = a.capture_id "
+            "where c.warc_file is not null and a.id > ? order by a.id limit ?", [last_id, batch]).fetchall()
+        if not rows:
+            return
+        last_id = rows[-1][0]
+        for row in rows:
+            yield row[1:]
+
+
 def reparse_archive(db, warc_dir: str | os.PathLike, progress: Callable[[int], None] | None = None) -> ReparseStats:
     from pipelines.importer import process_article
     from pipelines.store import Capture
 
     warc_dir = Path(warc_dir)
     stats = ReparseStats()
-    rows = db.execute(
-        "select a.url, c.record_id, c.url, c.fetched_at, c.status, c.content_type, c.payload_digest, "
-        "c.warc_file, c.warc_offset, c.warc_length from articles a join captures c on c.id = a.capture_id "
-        "where c.warc_file is not null order by a.id").fetchall()
-    for url, *cap in rows:
+    for url, *cap in _current_captures(db):
         capture = Capture(*cap)
         path = capture_path(warc_dir, capture.warc_file)
         try:

@@ -91,6 +91,9 @@ def test_binomial_tail():
     assert binomial_tail(0, 5, 0.3) == 1.0
     assert binomial_tail(3, 3, 0.5) == pytest.approx(0.125)
     assert binomial_tail(2, 4, 0.5) == pytest.approx(11 / 16)
+    # Large runs: the terms underflow or overflow a float unless summed in log space.
+    assert binomial_tail(600, 2000, 0.1) < 1e-100
+    assert binomial_tail(150, 2000, 0.1) > 0.99
 
 
 def test_coverage_queries_and_chart_in_datasette(site, tmp_path, history):

@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -187,3 +188,13 @@ def test_robots_txt_of_any_content_never_raises(body, status):
     robots = read_robots(FetchResult(url=exchange.url, hops=[exchange]), None)
     assert robots.allows("https://gdxk.southcn.com/cz/a.html", "chaozhou-archive") in (True, False)
     robots.crawl_delay("chaozhou-archive")
+
+
+def test_a_number_in_a_title_is_not_an_error_status():
+    page = ("<html><head><title>第100404号 大事记</title></head><body><h1>第100404号 大事记</h1>"
+            "<p>1992-04-23 来源：中共潮州市委党史研究室</p><p>潮州市召开会议，部署当年的工作。</p></body></html>")
+    article = parse_article(page.encode("utf-8"), "https://example.cn/cz/dsj/content/post_1.html")
+    assert article.title == "第100404号 大事记"
+    error = page.replace("第100404号 大事记", "404 页面不存在")
+    with pytest.raises(NotAnArticle, match="error page"):
+        parse_article(error.encode("utf-8"), "https://example.cn/cz/dsj/content/post_2.html")
