@@ -279,12 +279,15 @@ def doctor(target, url, content_type):
 
 def fetch_one(url: str) -> tuple[bytes, str | None, str]:
     """One polite fetch for `doctor`: robots.txt asked first, our User-Agent, no WARC."""
+    from urllib.parse import urlsplit
+
     from . import USER_AGENT
     from .fetch import FetchError, fetch, make_session
     from .polite import Scope, fetch_robots
 
-    session = make_session()
     scope = Scope.around(url)
+    # The user named this host: it may be an intranet mirror on a private address.
+    session = make_session(allow_private=(urlsplit(url).hostname,))
     _, robots = fetch_robots(session, scope)
     if not robots.allows(url, USER_AGENT):
         click.echo(f"Error: robots.txt does not allow {url} ({robots.state}: {robots.detail})", err=True)

@@ -19,6 +19,17 @@ def _is_tracking(key: str) -> bool:
 
 def canonicalize_url(url: str) -> str:
     """Drop the fragment and tracking parameters, normalise case and escaping. Idempotent, never raises."""
+    # One pass is enough for any http(s) URL; odd input (no scheme, runs of slashes) can take a few passes
+    # to settle, and an identity must be a fixed point.
+    for _ in range(4):
+        canonical = _canonicalize_once(url)
+        if canonical == url:
+            break
+        url = canonical
+    return url
+
+
+def _canonicalize_once(url: str) -> str:
     try:
         parts = urlsplit(url.strip())
         query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)

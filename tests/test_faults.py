@@ -16,7 +16,7 @@ import pytest
 
 from scraper import USER_AGENT
 from scraper.fetch import BodyTooLarge, FetchError, FetchPolicy, OutOfScope, _redirect_target, fetch, make_session
-from scraper.polite import Scope, fetch_robots
+from scraper.polite import Scope, Throttle, fetch_robots
 from tests import fault_server as fs
 
 POLICY = FetchPolicy(connect_timeout=1, read_timeout=0.5, deadline=1.5, retries=2, body_retries=1, backoff=0.01,
@@ -178,3 +178,18 @@ def test_robots_faults(server, name, behaviour, state):
     _, robots = fetch_robots(make_session(POLICY), Scope.around(server.base + "/cz/"), POLICY)
     assert robots.state == state, robots.detail
     assert robots.allows(server.base + "/cz/a.html", USER_AGENT) is (state != "unavailable")
+
+
+def test_the_pause_grows_with_each_refusal_and_comes_back_after_a_success():
+    slept = []
+    throttle = Throttle(delay=1.0, backoff_start=5.0, backoff_max=60.0, sleep=slept.append)
+    assert [throttle.refused() for _ in range(5)] == [5.0, 10.0, 20.0, 40.0, 60.0]  # doubling, capped
+    throttle.recovered()
+    assert throttle.refused(retry_after=30) == 30.0  # Retry-After wins over the first step
+    throttle.wait()
+    throttle.wait()
+    assert slept and slept[-1] > 29
+    throttle.recovered()
+    throttle.wait()
+    assert slept[-1] < 1.6  # back to the ordinary delay (randomised ×0.5–1.5)
+    assert Throttle(delay=0.0, backoff_start=0.0).refused() == 0.0  # a local mirror with no pause at all
