@@ -13,6 +13,7 @@ serves a plugin's ``templates/`` and ``static/`` directories only for a plugin t
 - ``browse.feed``: an Atom feed of the newest articles
 - ``browse.chart``: SVG charts of articles per month and per column, drawn on the server
 - ``browse.csv_bom``: Datasette's CSV with a UTF-8 BOM, for Excel
+- ``browse.readonly``: every connection Datasette opens to an archive is ``query_only``
 - ``browse.style``: the archive's stylesheet, and column descriptions folded under a ``<details>``
 """
 
