@@ -102,6 +102,7 @@ TABLES = {
         "attempts": "尝试次数 · Attempts", "last_error": "最近错误 · Last error",
         "next_try": "下次尝试 · Next try (UTC)", "found_on": "来源页 · Page it was found on",
         "title_hint": "标题线索 · Link text", "discovered_at": "发现时间 · Discovered (UTC)",
+        "discovered_run": "发现运行 · Run that first saw it",
         "fetched_at": "抓取时间 · Fetched (UTC)", "etag": "实体标签 · ETag header",
         "last_modified": "最后修改 · Last-Modified header",
         "conditional": "条件请求 · Ask with a conditional GET", "state_before": "原状态 · State before this run",

@@ -57,18 +57,16 @@ def record_captures(db: Database, captures: list[WarcCapture], content_type: str
 
 
 def last_capture(db: Database, url: str) -> WarcCapture | None:
-    """The full response record holding url's newest payload: what an identical payload is a revisit of."""
-    columns = "url, warc_file, warc_offset, warc_length, record_id, payload_digest, fetched_at, status"
-    newest = db.execute(
-        "select payload_digest from captures where url = ? and status = 200 and warc_file is not null "
-        "order by fetched_at desc, id desc limit 1", [url]).fetchone()
-    if newest is None:
-        return None
-    # The first capture with that digest is the full record; later ones are revisits pointing at it.
+    """The response the stored article was read from: what an identical payload is a revisit of.
+
+    Only a capture that gave the article counts. A block page or a broken body captured for the URL must never
+    make the next identical block page look like "unchanged".
+    """
     row = db.execute(
-        f"select {columns} from captures where url = ? and payload_digest = ? and warc_file is not null "
-        "order by fetched_at, id limit 1", [url, newest[0]]).fetchone()
-    return WarcCapture(*row)
+        "select c.url, c.warc_file, c.warc_offset, c.warc_length, c.record_id, c.payload_digest, c.fetched_at, "
+        "c.status from articles a join captures c on c.id = a.capture_id "
+        "where a.url = ? and c.status = 200 and c.warc_file is not null", [url]).fetchone()
+    return WarcCapture(*row) if row else None
 
 
 def touch_article(db: Database, url: str) -> None:

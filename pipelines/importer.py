@@ -118,6 +118,7 @@ def process_response(db: Database, response: Response, result: ImportResult) -> 
         result.errors.append(f"{capture.saved_file}: the page does not say its URL; give it with --url")
         return
     from scraper.parse import parse_article
+    from scraper.polite import looks_blocked
 
     try:
         article = parse_article(response.body, capture.url, capture.content_type)
@@ -130,6 +131,11 @@ def process_response(db: Database, response: Response, result: ImportResult) -> 
         reason = f"{type(exc).__name__}: {exc}"
         result.errors.append(f"{capture.url}: parsing failed: {reason}")
         record_drop(db, capture, result.run_id, "error", reason)
+        return
+    if sum(map(len, article.paragraphs)) < 300 and looks_blocked(response.body, capture.content_type):
+        # A crawl's WARC keeps the block and captcha pages the site served: they are never articles.
+        counts.not_article += 1
+        record_drop(db, capture, result.run_id, "parse", "a block or captcha page, not the article")
         return
     try:
         outcome = process_article(db, article, capture, result.run_id)

@@ -143,6 +143,13 @@ def m006_frontier_pick_index(db: Database) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS frontier_state_kind ON frontier (state, kind)")
 
 
+@migrations(name="007_frontier_discovered_run")
+def m007_frontier_discovered_run(db: Database) -> None:
+    # Release 3: which run first saw a URL, so that a link first seen earlier in the same run still counts as
+    # new when a listing is judged (scraper.crawl: walk on while every link on a page is new).
+    db["frontier"].add_column("discovered_run", int)
+
+
 def _json_list(text: str | None) -> list[str]:
     import json
 

@@ -199,12 +199,21 @@ class Crawl:
         if item.conditional and item.last_modified:
             headers["If-Modified-Since"] = item.last_modified
         self.progress(f"{item.kind} {item.url}")
+        # Every redirect hop must be in scope and allowed by robots.txt, not only the URL first asked for.
+        def allowed(url: str) -> bool:
+            return scope.allows(url) and robots.allows(url, self.options.user_agent)
+
         try:
-            result = fetch(self.session, item.url, scope.allows, self.options.policy, headers)
+            result = fetch(self.session, item.url, allowed, self.options.policy, headers)
         except OutOfScope as exc:
             self.keep(exc.hops)
+            disallowed = scope.allows(exc.url) and not robots.allows(exc.url, self.options.user_agent)
             with self.db.atomic():
-                frontier.mark(self.db, item.url, "out-of-scope", exc.reason)
+                if disallowed:
+                    frontier.mark(self.db, item.url, "robots", f"redirected to {exc.url}, disallowed by robots.txt")
+                    self.stats.robots_skipped += 1
+                else:
+                    frontier.mark(self.db, item.url, "out-of-scope", exc.reason)
             return
         except FetchError as exc:
             self.stats.requests += max(1, len(exc.hops))
@@ -246,7 +255,16 @@ class Crawl:
             return
         with self.db.atomic():
             self.store.record_captures(self.db, captures, final.content_type, self.run_id)
-            new = sum(frontier.add(self.db, url, "article", item.url, title) for url, title in listing.articles)
+            new = 0
+            for url, title in listing.articles:
+                state = frontier.known_before(self.db, url, self.run_id)
+                if state is None:  # unknown, or first seen earlier in this run (on the home page, say)
+                    frontier.add(self.db, url, "article", item.url, title, self.run_id)
+                    new += 1
+                elif state in ("gone", "not-article", "failed"):
+                    # Still listed, so perhaps back (a 404 during maintenance, an error page while the CMS
+                    # was publishing): asked for again, once a run, while the site lists it.
+                    frontier.queue_once(self.db, url, "article", self.run_id, found_on=item.url)
             # Other listings' first pages (the columns, from the home page) are looked at once every run.
             for url in listing.listings:
                 frontier.queue_once(self.db, url, "listing", self.run_id, found_on=item.url)

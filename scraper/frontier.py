@@ -46,12 +46,19 @@ def state_of(db: Database, url: str) -> str | None:
     return row[0] if row else None
 
 
-def add(db: Database, url: str, kind: str, found_on: str | None = None, title: str | None = None) -> bool:
+def add(db: Database, url: str, kind: str, found_on: str | None = None, title: str | None = None,
+        run_id: int | None = None) -> bool:
     """Add a newly discovered URL as pending; returns False (and changes nothing) when it is already known."""
     cursor = db.execute(
-        f"insert or ignore into {TABLE} (url, kind, state, attempts, found_on, title_hint, discovered_at) "
-        "values (?, ?, 'pending', 0, ?, ?, ?)", [url, kind, found_on, title, now_iso()])
+        f"insert or ignore into {TABLE} (url, kind, state, attempts, found_on, title_hint, discovered_at, "
+        "discovered_run) values (?, ?, 'pending', 0, ?, ?, ?, ?)", [url, kind, found_on, title, now_iso(), run_id])
     return cursor.rowcount == 1
+
+
+def known_before(db: Database, url: str, run_id: int) -> str | None:
+    """The state of a URL this run did not discover (None: unknown, or first seen in this run)."""
+    row = db.execute(f"select state, discovered_run from {TABLE} where url = ?", [url]).fetchone()
+    return row[0] if row and row[1] != run_id else None
 
 
 def queue_again(db: Database, url: str, kind: str, run_id: int, conditional: bool = False,

@@ -112,10 +112,12 @@ def read_robots(result: FetchResult | None, error: FetchError | None, retry_in: 
 
 
 def fetch_robots(session, scope: Scope, policy: FetchPolicy | None = None) -> tuple[FetchResult | None, Robots]:
-    """Fetch and read robots.txt; redirects are followed only on the same host."""
-    same_host = Scope(scope.scheme, scope.netloc, "/")
+    """Fetch and read robots.txt, following up to 5 redirects even to another host (RFC 9309, 2.3.1.2).
+
+    The session's address guard (scraper.netguard) still refuses a redirect to a private address.
+    """
     try:
-        result = fetch(session, scope.robots_url, same_host.allows, policy)
+        result = fetch(session, scope.robots_url, lambda url: url.startswith(("http://", "https://")), policy)
         return result, read_robots(result, None)
     except FetchError as exc:
         return (FetchResult(url=scope.robots_url, hops=exc.hops) if exc.hops else None), read_robots(None, exc)
@@ -165,11 +167,26 @@ def is_refusal(exchange: Exchange) -> bool:
         return True
     if exchange.status == 200 and len(exchange.body) < 50_000:
         try:
-            text = exchange.decoded_body(200_000).decode("utf-8", errors="ignore")
+            body = exchange.decoded_body(200_000)
         except FetchError:
             return False
-        return bool(_BLOCK_PAGE.search(text))
+        return looks_blocked(body, exchange.content_type)
     return False
+
+
+def looks_blocked(body: bytes, content_type: str | None = None) -> bool:
+    """A block or captcha page, judged by the text a reader sees: a script or an attribute that merely names a
+    captcha library (a login widget in the footer) does not make an article a block page."""
+    from .decode import decode_html
+    from .errors import NotAnArticle
+    from .page import parse_page
+
+    try:
+        page = parse_page(decode_html(body, content_type), "about:blank")
+    except NotAnArticle:
+        return False
+    visible = " ".join([page.html_title] + [line.text for line in page.lines])
+    return bool(_BLOCK_PAGE.search(visible))
 
 
 def retry_after_seconds(value: str | None) -> float | None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
+
+CHINA = timezone(timedelta(hours=8))
 
 # Indentation and invisible characters that pages use for layout, not content.
 _SPACE = re.compile(r"[\s\u3000\u00a0\u2002\u2003\u2009\u200b\u200c\u200d\ufeff]+")
@@ -43,7 +45,10 @@ def count_punct(text: str) -> int:
 _DATE = re.compile(
     r"(?<!\d)((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})(?!\d)\s*日?"
     r"(?:[,，\s]*(?:星期|周|礼拜)[一二三四五六日天])?"  # "2005年08月30日, 星期二 13:22"
-    r"(?:\s*(?:T|\s)?\s*(\d{1,2})\s*[:：时]\s*(\d{1,2})(?:\s*[:：分]\s*(\d{1,2}))?(?:\s*([AaPp])\.?[Mm]\b)?)?"
+    r"(?:\s*(T)?\s*(\d{1,2})\s*[:：时]\s*(\d{1,2})(?:\s*[:：分]\s*(\d{1,2})(?:\.\d{1,9})?)?(?:\s*([AaPp])\.?[Mm]\b)?"
+    # An ISO 8601 time ("…T03:13:14Z", "…T11:13+08:00") may say its offset; it is honoured only after a "T",
+    # so that a time range such as "11:13-12:00" is not read as an offset.
+    r"(?:(?<=\d)(Z|[+-]\d{2}:?\d{2})(?![\d:]))?)?"
 )
 # English-locale servers print "9/17/2004 5:54:13 AM", month first; European sites print "06/02/2022", day first.
 # Only a 12-hour clock or a number above 12 tells which, so a date that says neither is left unread.
@@ -57,7 +62,8 @@ def find_dates(text: str) -> list[tuple[str, int]]:
     """Every plausible date in text as (ISO string, precision); precision 0 day, 1 minutes, 2 seconds."""
     found = []
     for m in _DATE.finditer(text or ""):
-        found.append((m.start(), _to_iso(*m.groups())))
+        y, mo, d, iso_t, h, mi, sec, half, offset = m.groups()
+        found.append((m.start(), _to_iso(y, mo, d, h, mi, sec, half, offset if iso_t else None)))
     if "/" in (text or ""):
         for m in _US_DATE.finditer(text):
             mo, d, y, *rest = m.groups()
@@ -75,7 +81,7 @@ def parse_date(text: str | None) -> tuple[str, int] | None:
     return dates[0] if dates else None
 
 
-def _to_iso(y, mo, d, h=None, mi=None, s=None, half=None) -> tuple[str, int] | None:
+def _to_iso(y, mo, d, h=None, mi=None, s=None, half=None, offset=None) -> tuple[str, int] | None:
     try:
         day = date(int(y), int(mo), int(d))
     except ValueError:
@@ -88,9 +94,17 @@ def _to_iso(y, mo, d, h=None, mi=None, s=None, half=None) -> tuple[str, int] | N
         h = int(h) % 12 + (12 if half in "Pp" else 0)
     if not (0 <= int(h) < 24 and 0 <= int(mi) < 60 and (s is None or 0 <= int(s) < 60)):
         return day.isoformat(), 0
+    moment = datetime(day.year, day.month, day.day, int(h), int(mi), int(s or 0))
+    if offset and offset not in ("+08:00", "+0800"):
+        # A time given in another zone is the same instant in China time (+08:00): perhaps another day.
+        sign = -1 if offset[0] == "-" else 1
+        digits = offset[1:].replace(":", "")
+        zone = timezone.utc if offset == "Z" else timezone(sign * timedelta(hours=int(digits[:2]),
+                                                                           minutes=int(digits[2:])))
+        moment = moment.replace(tzinfo=zone).astimezone(CHINA).replace(tzinfo=None)
     if s is None:
-        return f"{day.isoformat()}T{int(h):02d}:{int(mi):02d}+08:00", 1
-    return f"{day.isoformat()}T{int(h):02d}:{int(mi):02d}:{int(s):02d}+08:00", 2
+        return f"{moment:%Y-%m-%dT%H:%M}+08:00", 1
+    return f"{moment:%Y-%m-%dT%H:%M:%S}+08:00", 2
 
 
 def most_precise(candidates: list[tuple[str, int]]) -> tuple[str, int] | None:
@@ -112,8 +126,8 @@ def most_precise(candidates: list[tuple[str, int]]) -> tuple[str, int] | None:
 
 SOURCE_LABELS = ("来源", "稿源", "出处")
 EDITOR_LABELS = ("责任编辑", "责编", "编辑", "值班编辑", "校对")
-AUTHOR_LABELS = ("作者", "撰文", "撰稿", "文", "记者", "通讯员", "特约记者", "实习生", "本报记者", "口述", "执笔人",
-                 "执笔", "评论员")
+AUTHOR_LABELS = ("作者", "撰文", "撰稿", "文", "记者", "通讯员", "特约记者", "见习记者", "实习生", "本报记者", "口述",
+                 "执笔人", "执笔", "评论员")
 _OTHER_LABELS = ("发布时间", "发表时间", "更新时间", "时间", "日期", "浏览", "阅读", "点击", "字号", "审核",
                  "摄影", "图", "摄")
 
@@ -122,7 +136,10 @@ _ALL_LABELS = sorted(SOURCE_LABELS + EDITOR_LABELS + AUTHOR_LABELS + _OTHER_LABE
 # "本报"/"本刊" before a role names the paper, not a different label.
 _LABEL_RE = re.compile(
     r"(?:(?<=^)|(?<=[\s|｜/【\[（(，,;；□■·]))[【\[]?(?:本报|本刊|本台|本网)?(" + "|".join(_ALL_LABELS) + r")[】\]]?"
-    r"(?:\s*[:：/丨|]\s*|(?<=】)|(?<=记者)\s+|(?<=通讯员)\s+|(?<=实习生)\s+|(?<=评论员)\s+)"
+    r"(?:\s*[:：/丨|]\s*|(?<=】)|(?<=记者)\s+|(?<=通讯员)\s+|(?<=实习生)\s+|(?<=评论员)\s+"
+    # … and so is an editor or photographer after a reporter ("记者 张三 责任编辑 李四"): without these, the
+    # editor would be read as one more reporter.
+    r"|(?<=编辑)\s+|(?<=责编)\s+|(?<=摄影)\s+)"
 )
 # The start of another "name：value" pair the label list does not know ("访问统计：", "阅读次数：").
 _OTHER_PAIR = re.compile(r"\s+[^\s:：]{2,6}[:：]")
@@ -188,7 +205,7 @@ def split_names(value: str | None) -> list[str]:
         for label in sorted(AUTHOR_LABELS, key=len, reverse=True):
             if part.startswith(label) and len(part) > len(label) + 1:
                 part = part[len(label):].lstrip(":：")
-        if not part or part in AUTHOR_LABELS or _NOT_A_NAME.search(part) or len(part) > 20:
+        if not part or part in _ALL_LABELS or _NOT_A_NAME.search(part) or len(part) > 20:
             continue
         if part not in names:
             names.append(part)
