@@ -126,6 +126,9 @@ async def search_filter(request, datasette, database: str) -> FilterArguments:
         column = key[len("_search_"):] if key != "_search" else None
         if column is not None and column not in FTS_COLUMNS:
             raise BadRequest("Cannot search by that column")
+        context["search"] = text
+        if not raw and not text.strip(' "\t\r\n\u3000'):
+            continue  # an empty box: all rows (FTS5 rejects an empty query; the page used to be an error)
         name = "search" if column is None else f"search_{i}"
         match = f":{name}" if raw else f"escape_fts(:{name})"
         subquery = f"select rowid from [{FTS_TABLE}] where [{column or FTS_TABLE}] match {match}"
@@ -133,7 +136,6 @@ async def search_filter(request, datasette, database: str) -> FilterArguments:
         clauses.append(f"{pk} in ({subquery})")
         params[name] = text
         described.append(f'search matches "{text}"' if column is None else f'search column "{column}" matches "{text}"')
-        context["search"] = text
     return FilterArguments(clauses, params, described, context)
 
 

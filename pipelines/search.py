@@ -29,6 +29,8 @@ FTS_COLUMNS = ("title", "subtitle", "authors", "body")
 # differently, and a contentless index can only drop tokens it is given again.
 SEARCH_TEXT_VERSION = 2
 
+AUTOMERGE = 16  # segments merged at a time (see tune_index)
+
 # Han ideographs (all extension blocks), 〇 and 々 (used in Chinese dates and words), and kana, which
 # unicode61 also glues into runs.
 _CJK = "[\u3005\u3007\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]"
@@ -45,11 +47,7 @@ def search_text(text: str | None) -> str:
     """The text as indexed: NFKC-folded (full-width Ｌａｔｉｎ and digits match ASCII), one token per CJK character."""
     if not text:
         return ""
-    return _CJK_AND_NEXT.sub(_token, unicodedata.normalize("NFKC", text))
-
-
-def _token(match: re.Match) -> str:
-    return f" {match[1]}{match[2] or ''} "
+    return _CJK_AND_NEXT.sub(r" \1\2 ", unicodedata.normalize("NFKC", text))  # \2 is empty at a run's end
 
 
 def escape_fts(query: str) -> str:
@@ -106,6 +104,13 @@ def create_index_sql() -> str:
     # 1-character query one lookup instead of a merge of every bigram that starts with the character.
     return (f"CREATE VIRTUAL TABLE IF NOT EXISTS [{FTS_TABLE}] USING fts5({columns}, tokenize='unicode61', "
             "content='', prefix='1')")
+
+
+def tune_index(db: Database) -> None:
+    """Merge AUTOMERGE segments at a time, not FTS5's 4: with one transaction per article, merging is most of the
+    cost of writing the index (15,000 articles: 321 -> 423 a second; queries as fast; the index 2% larger). Kept in
+    the index's own config table, so any writer uses it."""
+    db.execute(f"INSERT INTO [{FTS_TABLE}] ([{FTS_TABLE}], rank) VALUES ('automerge', {AUTOMERGE})")
 
 
 def index_row(title: str | None, subtitle: str | None, authors: list[str], body: str | None) -> tuple:
