@@ -55,12 +55,17 @@ TABLES_METADATA = {
 }
 
 
+ARCHIVE_TABLES = ("articles", FTS_TABLE)
+
+
 def has_archive(conn: sqlite3.Connection) -> bool:
+    """An archive has its articles table and their search index (the browse plugins use this test too)."""
     try:
-        row = conn.execute("SELECT 1 FROM sqlite_master WHERE name = ? AND type = 'table'", [FTS_TABLE]).fetchone()
+        rows = conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN (?, ?)", ARCHIVE_TABLES).fetchall()
     except sqlite3.Error:
         return False
-    return row is not None
+    return len(rows) == len(ARCHIVE_TABLES)
 
 
 def archive_databases(datasette) -> list[str]:
@@ -68,7 +73,7 @@ def archive_databases(datasette) -> list[str]:
     known = _known.setdefault(datasette, {})
     names = []
     for name, db in list(datasette.databases.items()):
-        if name == "_internal" or db.is_memory:
+        if name == "_internal" or db.is_memory or not db.path:
             continue
         cached = known.get(name)
         if cached is None or (not cached[0] and time.monotonic() - cached[1] > RECHECK_SECONDS):
