@@ -227,14 +227,14 @@ def _progress_printer():
 @warc_dir_option
 def reparse(db_path, warc_dir):
     """Rebuild every article from its stored WARC capture, without the network (after a parser upgrade)."""
-    from pathlib import Path
 
     from pipelines.errors import StorageError
     from pipelines.schema import open_archive
 
+    from .crawl import warc_directory
     from .reparse import reparse_archive
 
-    directory = Path(warc_dir) if warc_dir else Path(db_path).resolve().parent / "archive"
+    directory = warc_directory(db_path, warc_dir)
     try:
         db = open_archive(db_path, create=False)
         try:

@@ -49,7 +49,12 @@ class CrawlOptions:
 
     @property
     def warc_directory(self) -> Path:
-        return Path(self.warc_dir) if self.warc_dir else Path(self.db_path).resolve().parent / "archive"
+        return warc_directory(self.db_path, self.warc_dir)
+
+
+def warc_directory(db_path: str, warc_dir: str | None = None) -> Path:
+    """Where a database's WARC files are: --warc-dir, or archive/ beside the database."""
+    return Path(warc_dir) if warc_dir else Path(db_path).resolve().parent / "archive"
 
 
 @dataclass
