@@ -20,6 +20,8 @@ from pathlib import Path
 from datasette import hookimpl
 from datasette.utils.asgi import NotFound, Response
 
+from scraper.warc import warc_directory
+
 from . import PLUGIN_NAME
 from .archive import archive_database
 
@@ -29,14 +31,13 @@ MAX_BYTES = 25 * 1024 * 1024  # the crawl keeps bodies up to 20 MB; a bigger "re
 
 def warc_dir(datasette, db) -> Path:
     config = datasette.plugin_config(PLUGIN_NAME, database=db.name) or {}
-    return Path(config["warc_dir"]) if config.get("warc_dir") else Path(db.path).resolve().parent / "archive"
+    return warc_directory(db.path, config.get("warc_dir"))
 
 
 def read_capture(row: dict, directory: Path) -> tuple[str | None, bytes] | None:
     """(content type, body) of a capture row, or None when its file is gone or does not hold it."""
     from pipelines.warc import payload_digest
-    from scraper.reparse import capture_path
-    from scraper.warc import read_response
+    from scraper.warc import capture_path, read_response
 
     if row["warc_file"] and row["warc_offset"] is not None:
         if row["warc_length"] and row["warc_length"] > MAX_BYTES:

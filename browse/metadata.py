@@ -117,7 +117,8 @@ LABELS = {"articles": "title", "sources": "name", "authors": "name", "captures":
           "article_versions": "title", "runs": "kind", "run_health": "measure"}
 HIDDEN = ("frontier", "_sqlite_migrations", "articles_fts", "articles_fts_config", "articles_fts_content",
           "articles_fts_data", "articles_fts_docsize", "articles_fts_idx")
-FACETS = ["collection", "column", "source_id", {"year": "published_at"}, {"author": "id"}]
+FACETS = [{"article": "collection"}, {"article": "column"}, {"article": "source_id"}, {"article": "year"},
+          {"author": "id"}]
 
 
 def tables_metadata() -> dict:

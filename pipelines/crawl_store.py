@@ -5,32 +5,17 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
-from datetime import datetime, timezone
 
 from sqlite_utils import Database
 
-from scraper import PARSER_VERSION, __version__
 from scraper.article import Article
 from scraper.warc import Capture as WarcCapture
 
 from .errors import Dropped
 from .normalise import normalise
-from .store import Capture, save_capture
+from .store import Capture, now, save_capture, start_run  # noqa: F401 (start_run: the crawl's store)
 from .store import store_article as store_normalised
 from .validate import validate
-
-
-def now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def start_run(db: Database, kind: str, inputs: list[str]) -> int:
-    with db.atomic():
-        return db["runs"].insert({
-            "kind": kind, "started_at": now(), "status": "running",
-            "inputs": json.dumps(inputs, ensure_ascii=False),
-            "scraper_version": __version__, "parser_version": PARSER_VERSION,
-        }).last_pk
 
 
 def finish_run(db: Database, run_id: int, stats) -> None:

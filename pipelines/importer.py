@@ -7,23 +7,20 @@ row are committed together or not at all.
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields
-from datetime import datetime, timezone
 
 from sqlite_utils import Database
 
-from scraper import PARSER_VERSION, __version__
 from scraper.article import Article
 from scraper.errors import NotAnArticle
 
 from .errors import Dropped, StorageError, WarcDamaged
 from .normalise import normalise
 from .schema import storage_error
-from .store import NEW, UNCHANGED, UPDATED, Capture, save_capture, store_article
+from .store import NEW, UNCHANGED, UPDATED, Capture, now, save_capture, start_run, store_article
 from .validate import validate
 from .warc import Response, is_html, read_html_file, read_warc
 
@@ -57,10 +54,6 @@ class ImportResult:
         return not self.errors
 
 
-def now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def is_warc(path: str) -> bool:
     return path.lower().endswith(WARC_SUFFIXES)
 
@@ -73,7 +66,10 @@ def import_files(db: Database, paths: Iterable[str], url: str | None = None, *, 
     written is rolled back, the ones before it stay.
     """
     paths = list(paths)
-    result = ImportResult(run_id=start_run(db, kind, paths))
+    try:  # the files as absolute paths, as their captures name them
+        result = ImportResult(run_id=start_run(db, kind, [os.path.abspath(p) for p in paths]))
+    except sqlite3.Error as exc:
+        raise storage_error(exc, db_path(db)) from exc
     try:
         for path in paths:
             responses = read_warc(path) if is_warc(path) else iter([read_html_file(path, url)])
@@ -183,18 +179,6 @@ def touch_revisit(db: Database, capture: Capture, run_id: int | None) -> bool:
         if changes:
             db["articles"].update(row[0], changes)
     return True
-
-
-def start_run(db: Database, kind: str, inputs: list[str]) -> int:
-    try:
-        with db.atomic():
-            return db["runs"].insert({
-                "kind": kind, "started_at": now(), "status": "running",
-                "inputs": json.dumps([os.path.abspath(p) for p in inputs], ensure_ascii=False),
-                "scraper_version": __version__, "parser_version": PARSER_VERSION,
-            }).last_pk
-    except sqlite3.Error as exc:
-        raise storage_error(exc, db_path(db)) from exc
 
 
 def finish_run(db: Database, result: ImportResult, status: str, error: str | None = None) -> None:

@@ -162,6 +162,19 @@ def m008_search_tuning(db: Database) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS idx_articles_year ON articles (substr(published_at, 1, 4), published_at)")
 
 
+@migrations(name="009_facet_indexes")
+def m009_facet_indexes(db: Database) -> None:
+    # Release 3: the articles page counts collection, column, source and year in one pass over one index
+    # (browse.facets.ArticleFacet; the year is the index's own expression), and authors in one pass over
+    # (author_id, article_id), which also serves the ``_author=`` filter, so the author_id index goes. At 100,000
+    # articles, a search for a common word: the four facets 104 -> 36 ms, the author facet 106 -> 40 ms.
+    db.execute("CREATE INDEX IF NOT EXISTS idx_articles_facets "
+               "ON articles (source_id, collection, [column], substr(published_at, 1, 4))")
+    db.execute("CREATE INDEX IF NOT EXISTS idx_article_authors_author_article "
+               "ON article_authors (author_id, article_id)")
+    db.execute("DROP INDEX IF EXISTS idx_article_authors_author_id")
+
+
 def _json_list(text: str | None) -> list[str]:
     import json
 

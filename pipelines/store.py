@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 from sqlite_utils import Database
 
+from scraper import PARSER_VERSION, __version__
 from scraper.article import Article
 
 from . import version
@@ -35,6 +37,20 @@ class Capture:
     warc_offset: int | None = None
     warc_length: int | None = None
     saved_file: str | None = None
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def start_run(db: Database, kind: str, inputs: list[str]) -> int:
+    """A ``runs`` row for an import or a crawl, open until its counts are written at the end."""
+    with db.atomic():
+        return db["runs"].insert({
+            "kind": kind, "started_at": now(), "status": "running",
+            "inputs": json.dumps(inputs, ensure_ascii=False),
+            "scraper_version": __version__, "parser_version": PARSER_VERSION,
+        }).last_pk
 
 
 def save_capture(db: Database, capture: Capture, run_id: int | None) -> int:

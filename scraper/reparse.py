@@ -10,7 +10,7 @@ from pathlib import Path
 from .errors import NotAnArticle
 from .parse import parse_article
 from .urls import canonicalize_url
-from .warc import read_response
+from .warc import capture_path, read_response
 
 
 @dataclass
@@ -24,12 +24,6 @@ class ReparseStats:
     def summary(self) -> str:
         return (f"updated {self.updated}, unchanged {self.unchanged}, not an article {self.not_article}, "
                 f"capture missing {self.missing}")
-
-
-def capture_path(warc_dir: Path, warc_file: str) -> Path:
-    """Imports store absolute paths, the crawl a name inside its WARC directory."""
-    path = Path(warc_file)
-    return path if path.is_absolute() else warc_dir / warc_file
 
 
 def _current_captures(db, batch: int = 500):

@@ -34,6 +34,17 @@ REVISIT_IDENTICAL = "http://netpreserve.org/warc/1.1/revisit/identical-payload-d
 _FRAMING_HEADERS = {"transfer-encoding"}
 
 
+def warc_directory(db_path: str | os.PathLike, warc_dir: str | os.PathLike | None = None) -> Path:
+    """Where a database's WARC files are: --warc-dir (or the plugin's ``warc_dir``), else archive/ beside it."""
+    return Path(warc_dir) if warc_dir else Path(db_path).resolve().parent / "archive"
+
+
+def capture_path(warc_dir: Path, warc_file: str) -> Path:
+    """A capture's file: imports store absolute paths, the crawl a name inside its WARC directory."""
+    path = Path(warc_file)
+    return path if path.is_absolute() else warc_dir / warc_file
+
+
 class WarcWriteError(ScraperError):
     """A WARC file could not be written (a full disk, a read-only folder): the run must stop."""
 

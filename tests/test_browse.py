@@ -56,7 +56,8 @@ def test_metadata(archive):
     articles = tables["articles"]
     assert articles["sort_desc"] == "published_at"
     assert articles["label_column"] == "title"
-    assert articles["facets"] == ["collection", "column", "source_id", {"year": "published_at"}, {"author": "id"}]
+    assert articles["facets"] == [{"article": "collection"}, {"article": "column"}, {"article": "source_id"},
+                                 {"article": "year"}, {"author": "id"}]
     assert tables["sources"]["label_column"] == "name" and tables["authors"]["label_column"] == "name"
     assert articles["columns"]["published_at"].startswith("发布时间 · ")
     for hidden in ("frontier", "_sqlite_migrations", "articles_fts"):
