@@ -38,7 +38,10 @@ class ArticleFacet(Facet):
         results, timed_out = [], []
         if not is_archive(self.ds, self.database) or self.table != "articles":
             return results, timed_out
-        configs = {config_value(c): c for c in self.get_configs() if config_value(c) in ARTICLE_DIMENSIONS}
+        configs: dict = {}
+        for config in self.get_configs():  # metadata first: one asked for again by URL stays as declared
+            if config_value(config) in ARTICLE_DIMENSIONS:
+                configs.setdefault(config_value(config), config)
         names = list(configs)
         if not names:
             return results, timed_out
@@ -57,7 +60,7 @@ class ArticleFacet(Facet):
                 if row[i] is not None:
                     counts[row[i]] += row["count"]
             hideable = configs[name]["source"] != "metadata"
-            hide_url = self.ds.urls.path(path_with_removed_args(self.request, {"_facet_article": name}))
+            hide_url = path_with_removed_args(self.request, {"_facet_article": name})
             if name == "year":
                 found = sorted(((v, n) for v, n in counts.items() if YEAR.fullmatch(str(v))), reverse=True)
                 results.append(year_facet(self, found, size, "published_at", hideable, hide_url))
@@ -76,7 +79,8 @@ class ArticleFacet(Facet):
             selected = (column, str(value)) in pairs
             values.append({"value": value, "label": labels.get((column, value), value), "count": count,
                            "toggle_url": toggle_url(self, column, value, selected), "selected": selected})
-        return {"name": column, "type": self.type, "hideable": hideable, "toggle_url": hide_url,
+        # type "column": the page heads it as Datasette heads its own column facets (other types get "(type)").
+        return {"name": column, "type": "column", "hideable": hideable, "toggle_url": hide_url,
                 "results": values, "truncated": len(found) > size}
 
 
@@ -113,7 +117,7 @@ def year_facet(facet: Facet, found: list, size: int, column: str, hideable: bool
     selected_year = dict(facet.get_querystring_pairs()).get(arg)
     values = [{"value": year, "label": year, "count": count, "selected": year == selected_year,
                "toggle_url": toggle_url(facet, arg, year, year == selected_year)} for year, count in found[:size]]
-    return {"name": "year", "type": facet.type, "results": values, "hideable": hideable, "toggle_url": hide_url,
+    return {"name": "year", "type": "year", "results": values, "hideable": hideable, "toggle_url": hide_url,
             "truncated": len(found) > size}
 
 
@@ -177,9 +181,13 @@ def config_value(source_and_config: dict) -> str:
 
 
 def toggle_url(facet: Facet, arg: str, value, selected: bool) -> str:
-    """The page with this filter value added, or taken away when it is already applied."""
+    """The page with this filter value added, or taken away when it is already applied.
+
+    The request's path already holds Datasette's ``base_url``: adding it again (as ``datasette.urls.path`` does,
+    and Datasette's own column facets therefore do) makes a link that is not found.
+    """
     change = path_with_removed_args if selected else path_with_added_args
-    return facet.ds.absolute_url(facet.request, facet.ds.urls.path(change(facet.request, {arg: str(value)})))
+    return facet.ds.absolute_url(facet.request, change(facet.request, {arg: str(value)}))
 
 
 @hookimpl

@@ -13,6 +13,7 @@ import sqlite3
 from collections import Counter
 from urllib.parse import urlsplit
 
+import lxml.html
 import pytest
 from datasette.app import Datasette
 from datasette.tracer import capture_traces
@@ -163,3 +164,37 @@ def test_author_facet_reads_the_search_index_only_when_the_search_is_the_only_fi
     fetch(archive, "/archive/articles.json?" + query, traces=traces)
     (authors,) = [t for t in traces if "group by author_id" in t["sql"]]
     assert ("article_id in (select rowid from [articles_fts]" in authors["sql"]) == from_index
+
+
+def test_headings_read_as_datasette_heads_its_own_facets(archive):
+    async def run():
+        return await Datasette([str(archive)]).client.get("/archive/articles?_search=党建")
+    page = asyncio.run(run())
+    assert page.status_code == 200
+    headings = {" ".join((e.text or "").split()) for e in lxml.html.fromstring(page.text).cssselect(
+        ".facet-info strong")}
+    assert {"collection", "column", "source_id", "year (year)", "author (author)"} <= headings, headings
+
+
+def test_facet_links_work_under_a_base_url(archive):
+    async def run():
+        ds = Datasette([str(archive)], settings={"base_url": "/pre/"})
+        page = (await ds.client.get("/archive/articles.json?_search=党建")).json()
+        followed = []
+        for name in ("collection", "column", "source_id", "year", "author"):
+            result = page["facet_results"][name]["results"][0]
+            target = urlsplit(result["toggle_url"])
+            assert target.path == "/pre/archive/articles.json", result["toggle_url"]
+            response = await ds.client.request("GET", f"{target.path}?{target.query}", avoid_path_rewrites=True)
+            assert response.status_code == 200, (name, result["toggle_url"])
+            followed.append((response.json()["filtered_table_rows_count"], result["count"]))
+        return followed
+    for rows, count in asyncio.run(run()):
+        assert rows == count
+
+
+def test_a_declared_facet_asked_for_again_by_url_stays_as_declared(archive):
+    (page,) = fetch(archive, "/archive/articles.json?_facet_article=collection&_facet_article=column")
+    facets = page["facet_results"]
+    assert "collection_2" not in facets and "column_2" not in facets
+    assert facets["collection"]["hideable"] is False and facets["column"]["hideable"] is False
