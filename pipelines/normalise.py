@@ -9,12 +9,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from urllib.parse import urlsplit
 
 from scraper.article import Article, Image
+from scraper.text import CHINA
 
-CHINA = timezone(timedelta(hours=8))
 # gdxk.southcn.com/<city>/<column>/content/post_N.html: city and column codes as the site uses them.
 COLLECTIONS = {"cz": "潮州库", "zh": "珠海库", "st": "汕头库"}
 COLUMNS = {"llwzllzz": "理论文章、理论著作", "dsj": "大事记"}

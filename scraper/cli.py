@@ -6,6 +6,7 @@ import json
 import os
 import sys
 from importlib import resources
+from typing import NoReturn
 
 import click
 
@@ -14,6 +15,12 @@ from .article import Article
 from .errors import NotAnArticle, ScraperError
 
 SAMPLE_URL = "https://gdxk.southcn.com/cz/llwzllzz/content/post_000001.html"
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    """One line on standard error and the exit code (see each command's help): never a traceback."""
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(code)
 
 
 def db_option(fn):
@@ -98,11 +105,9 @@ def parse(page, url, content_type, fmt, sample):
     try:
         article = parse_article(data, url, content_type)
     except NotAnArticle as exc:
-        click.echo(f"Error: {exc}", err=True)
-        sys.exit(2)
+        fail(str(exc), 2)
     except ScraperError as exc:
-        click.echo(f"Error: {exc}", err=True)
-        sys.exit(1)
+        fail(str(exc))
     if fmt == "json":
         write_out(json.dumps(article.to_dict(), ensure_ascii=False, indent=2) + "\n")
     else:
@@ -146,8 +151,7 @@ def import_(files, db_path, url, sample, drift_check):
         finally:
             db.close()
     except StorageError as exc:
-        click.echo(f"Error: {exc}", err=True)
-        sys.exit(1)
+        fail(str(exc))
     for error in result.errors:
         click.echo(f"Error: {error}", err=True)
     click.echo(f"{db_path}: {result.counts.summary()}")
@@ -189,11 +193,9 @@ def crawl(urls, db_path, warc_dir, delay, max_articles, recheck_days, drift_chec
     try:
         stats = run_crawl(options, progress)
     except CrawlLocked as exc:
-        click.echo(f"Error: {exc}", err=True)
-        sys.exit(2)
+        fail(str(exc), 2)
     except StorageError as exc:
-        click.echo(f"Error: {exc}", err=True)
-        sys.exit(1)
+        fail(str(exc))
     progress(None)
     if stats.stopped == "refusing":
         click.echo("Stopped: the site keeps refusing (rate limit or block page); try again later.", err=True)
@@ -242,8 +244,7 @@ def reparse(db_path, warc_dir):
         finally:
             db.close()
     except StorageError as exc:
-        click.echo(f"Error: {exc}", err=True)
-        sys.exit(1)
+        fail(str(exc))
     for error in stats.errors:
         click.echo(f"Error: {error}", err=True)
     click.echo(f"{db_path}: {stats.summary()}")
@@ -272,8 +273,7 @@ def doctor(target, url, content_type):
     try:
         diagnosis = diagnose(data, url, content_type)
     except NotAnArticle as exc:
-        click.echo(f"Error: {exc}", err=True)
-        sys.exit(2)
+        fail(str(exc), 2)
     write_out(format_diagnosis(diagnosis) + "\n")
 
 
@@ -290,17 +290,14 @@ def fetch_one(url: str) -> tuple[bytes, str | None, str]:
     session = make_session(allow_private=(urlsplit(url).hostname,))
     _, robots = fetch_robots(session, scope)
     if not robots.allows(url, USER_AGENT):
-        click.echo(f"Error: robots.txt does not allow {url} ({robots.state}: {robots.detail})", err=True)
-        sys.exit(2)
+        fail(f"robots.txt does not allow {url} ({robots.state}: {robots.detail})", 2)
     try:
         result = fetch(session, url, Scope(scope.scheme, scope.netloc, "/").allows)
     except FetchError as exc:
-        click.echo(f"Error: {exc}", err=True)
-        sys.exit(1)
+        fail(str(exc))
     final = result.final
     if final.status != 200:
-        click.echo(f"Error: {final.url} answered HTTP {final.status}", err=True)
-        sys.exit(1)
+        fail(f"{final.url} answered HTTP {final.status}")
     return final.decoded_body(20 * 1024 * 1024), final.content_type, final.url
 
 
@@ -326,8 +323,7 @@ def serve(db_path, port, host, datasette_args):
     try:
         open_archive(db_path, create=False).close()  # upgrade an older schema, and WAL mode, before serving
     except StorageError as exc:
-        click.echo(f"Error: {exc}", err=True)
-        sys.exit(1)
+        fail(str(exc))
     sys.exit(run_datasette(db_path, host, port, list(datasette_args)))
 
 
@@ -372,8 +368,7 @@ def export(db_path, fmt, excel, since, output):
     from pipelines.export import ExportError, count_articles, export_articles
 
     if not Path(db_path).exists():
-        click.echo(f"Error: {db_path} does not exist; run `scraper import` or `scraper crawl` first", err=True)
-        sys.exit(1)
+        fail(f"{db_path} does not exist; run `scraper import` or `scraper crawl` first")
     conn = sqlite3.connect(Path(db_path).resolve().as_uri() + "?mode=ro", uri=True)
     try:
         total = count_articles(conn, since)
@@ -390,8 +385,7 @@ def export(db_path, fmt, excel, since, output):
     except ExportError as exc:
         raise click.UsageError(str(exc)) from None
     except sqlite3.Error as exc:
-        click.echo(f"Error: {db_path}: {exc}", err=True)
-        sys.exit(1)
+        fail(f"{db_path}: {exc}")
     finally:
         conn.close()
     if output != "-":
