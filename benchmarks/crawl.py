@@ -230,8 +230,8 @@ def bench_size(size: int, args, work: Path, incremental: bool) -> dict:
 
 def baselines(work: Path) -> dict:
     """Peak RSS of the imports alone: what a crawl costs before it fetches anything."""
-    ours = measure([PY, "-c", "import scraper.cli, scraper.crawl, scraper.parse, pipelines.crawl_store, "
-                    "pipelines.schema, pipelines.importer"], work / "imports-ours.log")
+    ours = measure([PY, "-c", "import scraper.cli, scraper.crawl, scraper.parse, scraper.importer, "
+                    "pipelines.schema, pipelines.run"], work / "imports-ours.log")
     naive = measure([PY, "-c", "import sqlite3, requests, bs4"], work / "imports-naive.log")
     return {"ours": ours["peak_rss_mb"], "naive": naive["peak_rss_mb"]}
 

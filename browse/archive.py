@@ -6,14 +6,52 @@ get our metadata, pages and queries, so other databases in the same Datasette ke
 
 from __future__ import annotations
 
+import sqlite3
+import time
+from pathlib import Path
+from weakref import WeakKeyDictionary
+
 from datasette.utils.asgi import NotFound
 
-from pipelines.datasette_plugin import archive_databases, has_archive
+from pipelines.search import FTS_TABLE
 
-# One test and one cache for every plugin of the archive (pipelines.datasette_plugin): a database is an archive
-# when it has an ``articles`` table and its search index.
-conn_is_archive = has_archive
-archive_names = archive_databases
+ARCHIVE_TABLES = ("articles", FTS_TABLE)
+# Re-check a database that had no archive tables after this many seconds (it may have been imported since).
+RECHECK_SECONDS = 5.0
+_known: WeakKeyDictionary = WeakKeyDictionary()  # Datasette -> {database name: (is_archive, checked_at)}
+
+
+def conn_is_archive(conn: sqlite3.Connection) -> bool:
+    """An archive has its articles table and their search index: the one test every plugin of the archive uses."""
+    try:
+        rows = conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN (?, ?)", ARCHIVE_TABLES).fetchall()
+    except sqlite3.Error:
+        return False
+    return len(rows) == len(ARCHIVE_TABLES)
+
+
+def archive_names(datasette) -> list[str]:
+    """Names of the served databases that hold an archive (cached; negatives re-checked now and then)."""
+    known = _known.setdefault(datasette, {})
+    names = []
+    for name, db in list(datasette.databases.items()):
+        if name == "_internal" or db.is_memory or not db.path:
+            continue
+        cached = known.get(name)
+        if cached is None or (not cached[0] and time.monotonic() - cached[1] > RECHECK_SECONDS):
+            try:
+                conn = sqlite3.connect(Path(db.path).resolve().as_uri() + "?mode=ro", uri=True)
+            except sqlite3.Error:
+                continue
+            try:
+                cached = (conn_is_archive(conn), time.monotonic())
+            finally:
+                conn.close()
+            known[name] = cached
+        if cached[0]:
+            names.append(name)
+    return names
 
 
 def is_archive(datasette, database: str | None) -> bool:

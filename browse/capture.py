@@ -20,7 +20,8 @@ from pathlib import Path
 from datasette import hookimpl
 from datasette.utils.asgi import NotFound, Response
 
-from scraper.warc import warc_directory
+from pipelines.errors import UnreadableBody, WarcDamaged
+from pipelines.warc import capture_path, payload_digest, read_record, warc_directory
 
 from . import PLUGIN_NAME
 from .archive import archive_database
@@ -36,18 +37,16 @@ def warc_dir(datasette, db) -> Path:
 
 def read_capture(row: dict, directory: Path) -> tuple[str | None, bytes] | None:
     """(content type, body) of a capture row, or None when its file is gone or does not hold it."""
-    from pipelines.warc import payload_digest
-    from scraper.warc import capture_path, read_response
-
     if row["warc_file"] and row["warc_offset"] is not None:
         if row["warc_length"] and row["warc_length"] > MAX_BYTES:
             return None
         try:
-            _, http_headers, body = read_response(capture_path(directory, row["warc_file"]), row["warc_offset"])
-        except (OSError, StopIteration, ValueError, EOFError):
+            record = read_record(capture_path(directory, row["warc_file"]), row["warc_offset"])
+            # Served without its Content-Encoding, so undone here, with a cap: a stored gzip bomb stays shut.
+            body = record.exchange.decoded_body(MAX_BYTES)
+        except (OSError, WarcDamaged, UnreadableBody):
             return None
-        content_type = http_headers.get_header("Content-Type") if http_headers else None
-        return content_type or row["content_type"], body
+        return record.exchange.content_type or row["content_type"], body
     if row["saved_file"]:
         path = Path(row["saved_file"])
         try:

@@ -88,10 +88,14 @@ TABLES = {
         "new": "新增 · New articles", "updated": "更新 · Updated articles", "unchanged": "未变 · Unchanged",
         "not_article": "非文章 · Pages that were not articles", "dropped": "丢弃 · Pages dropped",
         "failed": "失败 · Pages that failed", "skipped": "跳过 · Records skipped",
-        "error": "错误 · Error or counts (JSON)"}),
+        "error": "错误 · What went wrong (one line each: damaged files, pages that failed)",
+        "counts": "计数 · Every count of the run by outcome (JSON: listing pages, block pages, redirects …)"}),
     "dropped": ("未收录 · Pages that were not stored, and why", {
         "id": "编号 · Id", "run_id": "运行 · Run", "url": "网址 · Address", "capture_id": "存档记录 · Capture",
-        "stage": "环节 · Pipeline step that dropped it", "reason": "原因 · Why"}),
+        "stage": "环节 · What the page was (block-page, error-page, no-article, failed) or validate",
+        "reason": "原因 · Why"}),
+    "archive_meta": ("存档信息（内部）· Facts about the archive itself (internal): the search index's version", {
+        "key": "名称 · Name", "value": "值 · Value"}),
     "run_health": ("运行健康度 · Health measures of each run per collection and column (template drift)", {
         "id": "编号 · Id", "run_id": "运行 · Run", "collection": "文库 · Collection", "column": "栏目 · Column",
         "measure": "指标 · What was measured (a field's coverage)", "articles": "文章数 · Articles measured",
@@ -115,8 +119,8 @@ TABLES = {
 }
 LABELS = {"articles": "title", "sources": "name", "authors": "name", "captures": "url",
           "article_versions": "title", "runs": "kind", "run_health": "measure"}
-HIDDEN = ("frontier", "_sqlite_migrations", "articles_fts", "articles_fts_config", "articles_fts_content",
-          "articles_fts_data", "articles_fts_docsize", "articles_fts_idx")
+HIDDEN = ("frontier", "archive_meta", "_sqlite_migrations", "articles_fts", "articles_fts_config",
+          "articles_fts_content", "articles_fts_data", "articles_fts_docsize", "articles_fts_idx")
 FACETS = [{"article": "collection"}, {"article": "column"}, {"article": "source_id"}, {"article": "year"},
           {"author": "id"}]
 

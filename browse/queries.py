@@ -15,14 +15,15 @@ import unicodedata
 
 from datasette import hookimpl
 
+from pipelines.cjk import CJK
+
 from .archive import conn_is_archive, is_archive
 
 SNIPPET_CHARS = 80
 MARK_OPEN, MARK_CLOSE = "【", "】"
 _QUERY_BITS = re.compile(r'\s+|(".*?")')  # Datasette's own query splitting: whitespace, or a "quoted phrase"
 # A Chinese (or Japanese) character on its own, or a run of letters and digits.
-_TOKEN = re.compile(r"[\u3005\u3007\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]|"
-                    r"[^\W_\u3005\u3007\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]+")
+_TOKEN = re.compile(f"[{CJK}]|[^\\W_{CJK}]+")
 
 # The inner query ranks and limits on the index alone; the body is read (and a snippet cut) for 50 rows only.
 # An empty query (blanks and quotes only) is an FTS5 syntax error: the constant test before it skips the MATCH.

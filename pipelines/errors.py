@@ -1,12 +1,20 @@
-"""Named exceptions of the storage side, each with a message a user can act on."""
+"""Named exceptions of the archive's side, each with a message a user can act on."""
 
 from __future__ import annotations
 
-from scraper.errors import ScraperError
+import os
 
 
-class StorageError(ScraperError):
+class ArchiveError(Exception):
+    """Base class for every error the pipelines raise on purpose."""
+
+
+class StorageError(ArchiveError):
     """The archive database cannot be written (locked, read-only, disk full, not a database)."""
+
+
+class ArchiveBusy(StorageError):
+    """Another crawl, import or reparse is writing this archive: two runs never write one archive at once."""
 
 
 class SchemaTooNew(StorageError):
@@ -21,7 +29,7 @@ class SchemaTooNew(StorageError):
         )
 
 
-class Dropped(ScraperError):
+class Dropped(ArchiveError):
     """An article failed validation; ``reason`` says why, and is recorded in the ``dropped`` table."""
 
     def __init__(self, reason: str, url: str | None = None):
@@ -30,7 +38,7 @@ class Dropped(ScraperError):
         super().__init__(f"{url}: dropped: {reason}" if url else f"dropped: {reason}")
 
 
-class WarcDamaged(ScraperError):
+class WarcDamaged(ArchiveError):
     """A WARC file is truncated or corrupt; records before ``offset`` were read."""
 
     def __init__(self, path: str, offset: int, cause: str):
@@ -38,3 +46,26 @@ class WarcDamaged(ScraperError):
         self.offset = offset
         self.cause = cause
         super().__init__(f"{path}: damaged at byte offset {offset}: {cause}; records before it were imported")
+
+
+class WarcWriteError(StorageError):
+    """A WARC file could not be written (a full disk, a read-only folder): the run must stop."""
+
+    def __init__(self, path: str | os.PathLike, exc: OSError):
+        self.path = str(path)
+        super().__init__(f"{path}: cannot write WARC files there: {exc.strerror or exc}: free some space or make "
+                         "the folder writable, then run again (records already written are whole)")
+
+
+class UnreadableBody(ArchiveError):
+    """A response body that is not what its Content-Encoding says, or is cut short: what a browser shows as a
+    content-decoding error."""
+
+    def __init__(self, url: str, reason: str):
+        self.url = url
+        self.reason = reason
+        super().__init__(f"{url}: {reason}")
+
+
+class BodyTooLarge(UnreadableBody):
+    """A body that decompresses past the size cap (a gzip bomb): read no further."""

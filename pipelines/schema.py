@@ -1,21 +1,27 @@
 """The archive's schema, as a list of migrations, and ``open_archive``: open, upgrade in place, or refuse.
 
 Migrations are frozen: once released, a step is never edited, since archives made by that release already ran
-it. A new release appends a step. A fresh database runs every step in order; an older one runs the steps it
-lacks, each in its own transaction. A database with steps this release does not know came from a newer one
-and is refused (``SchemaTooNew``) rather than written with a schema we do not understand.
+it, and a step holds its SQL (and any rule it applies) as released, never a call into today's code, which may
+have changed since. A new release appends a step. A fresh database runs every step in order; an older one runs
+the steps it lacks, each in its own transaction. A database with steps this release does not know came from a
+newer one and is refused (``SchemaTooNew``) rather than written with a schema we do not understand.
+
+The search index is the one thing built from today's code: after the steps, ``open_archive`` rebuilds it once
+when the version it was built with (``archive_meta``) is not ``pipelines.search.SEARCH_TEXT_VERSION``.
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 from .errors import SchemaTooNew, StorageError
-from .search import create_index_sql, rebuild_index, tune_index
+from .search import SEARCH_TEXT_VERSION, rebuild_index
 
 MIGRATION_SET = "chaozhou-archive"
 # Seconds to wait for another writer before giving up with "database is locked".
@@ -79,10 +85,9 @@ def m001_initial(db: Database) -> None:
 
 @migrations(name="002_collections_counts_search")
 def m002_collections_counts_search(db: Database) -> None:
-    # Release 2: the 潮州库 collection and column as facetable columns, text sizes, and Chinese search.
-    # The backfill uses today's URL/breadcrumb rules on purpose: they only ever learn more columns.
-    from .normalise import collection_and_column
-
+    # Release 2: the 潮州库 collection and column as facetable columns, text sizes, and Chinese search. The
+    # backfill applies release 2's rule (_release_2_place); a reparse brings today's. The search table made here
+    # is release 2's, dropped by step 005: it is left empty (the index is built once, after the steps).
     articles = db["articles"]
     for name, kind in (("collection", str), ("column", str), ("char_count", int), ("paragraph_count", int)):
         articles.add_column(name, kind)
@@ -93,15 +98,30 @@ def m002_collections_counts_search(db: Database) -> None:
         "field_rules", "first_seen", "last_seen", "content_hash", "parser_version", "capture_id", "body"])
     for row in db.execute("SELECT id, url, breadcrumb, body FROM articles").fetchall():
         article_id, url, breadcrumb, body = row
-        collection, column = collection_and_column(url, _json_list(breadcrumb))
+        collection, column = _release_2_place(url, json.loads(breadcrumb) if breadcrumb else [])
         paragraphs = body.split("\n") if body else []
         db.execute(
             "UPDATE articles SET collection = ?, column = ?, char_count = ?, paragraph_count = ? WHERE id = ?",
             [collection, column, sum(len(p) for p in paragraphs), len(paragraphs), article_id],
         )
     articles.create_index(["collection", "column"])
-    db.execute(create_index_sql())
-    rebuild_index(db)
+    db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS [articles_fts] "
+               "USING fts5(title, subtitle, authors, body, tokenize='unicode61')")
+
+
+def _release_2_place(url: str, breadcrumb: list[str]) -> tuple[str | None, str | None]:
+    """Collection and column as release 2 read them (frozen with step 002)."""
+    parts = urlsplit(url)
+    segments = [s for s in parts.path.split("/") if s]
+    crumbs = [c for c in breadcrumb if c not in ("首页", "home", "Home")]
+    if parts.hostname == "gdxk.southcn.com":
+        collection = {"cz": "潮州库", "zh": "珠海库", "st": "汕头库"}.get(segments[0]) if segments else None
+        column = {"llwzllzz": "理论文章、理论著作", "dsj": "大事记"}.get(segments[1]) if len(segments) > 1 else None
+        collection = collection or next((c for c in crumbs if c.endswith("库")), None)
+        if column is None and crumbs and crumbs[-1] != collection:
+            column = crumbs[-1]
+        return collection, column
+    return None, (crumbs[-1] if len(crumbs) > 1 else None)
 
 
 @migrations(name="003_crawl_frontier")
@@ -131,10 +151,11 @@ def m004_run_health(db: Database) -> None:
 @migrations(name="005_bigram_search")
 def m005_bigram_search(db: Database) -> None:
     # Release 3: search by character bigrams, in a contentless index (pipelines.search, SEARCH_TEXT_VERSION 2).
-    # The old index stored a spaced copy of every text; it is dropped and rebuilt from the articles (~4 ms each).
+    # The old index stored a spaced copy of every text; it is dropped, and the new one is filled once after the
+    # steps (open_archive).
     db.execute("DROP TABLE IF EXISTS articles_fts")
-    db.execute(create_index_sql())
-    rebuild_index(db)
+    db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS [articles_fts] USING fts5(title, subtitle, authors, body, "
+               "tokenize='unicode61', content='', prefix='1')")
 
 
 @migrations(name="006_frontier_pick_index")
@@ -157,7 +178,7 @@ def m008_search_tuning(db: Database) -> None:
     # articles, a search for a common word: column facet 37 -> 25 ms, year 55 -> 29 ms). The year index is on
     # browse.facets.YearFacet's own expression; sqlite-utils' transform() refuses to drop or rename
     # published_at while it exists (drop the index first).
-    tune_index(db)
+    db.execute("INSERT INTO [articles_fts] ([articles_fts], rank) VALUES ('automerge', 16)")
     db["articles"].create_index(["column"], if_not_exists=True)
     db.execute("CREATE INDEX IF NOT EXISTS idx_articles_year ON articles (substr(published_at, 1, 4), published_at)")
 
@@ -176,10 +197,17 @@ def m009_facet_indexes(db: Database) -> None:
     db.execute("DROP INDEX IF EXISTS idx_article_authors_author_id")
 
 
-def _json_list(text: str | None) -> list[str]:
-    import json
-
-    return json.loads(text) if text else []
+@migrations(name="010_run_counts_archive_meta")
+def m010_run_counts_archive_meta(db: Database) -> None:
+    # Release 4: every count of a run (listing pages, block pages, redirects, requests …) as JSON beside the
+    # columns each job shares; and archive_meta, which records the version the search index was built with, so
+    # that it is rebuilt once, after the steps, when the tokenising changes. An index built before this step (by
+    # release 3's step 005) holds every article at version 2; one left empty by today's step 005 does not, and
+    # gets no version, so it is built.
+    db["runs"].add_column("counts", str)
+    db.execute("CREATE TABLE IF NOT EXISTS archive_meta (key TEXT PRIMARY KEY, value TEXT)")
+    db.execute("INSERT OR IGNORE INTO archive_meta (key, value) SELECT 'search_index_version', '2' "
+               "WHERE (SELECT count(*) FROM articles_fts_docsize) = (SELECT count(*) FROM articles)")
 
 
 def schema_version(db: Database) -> list[str]:
@@ -199,7 +227,7 @@ def open_archive(path: str | Path, *, create: bool = True) -> Database:
     """
     path = str(path)
     if not create and not Path(path).exists():
-        raise StorageError(f"{path} does not exist; run `scraper import` first")
+        raise StorageError(f"{path} does not exist; run `scraper crawl` or `scraper import` first")
     try:
         db = Database(connect(path))
         unknown = sorted(set(schema_version(db)) - set(known_migrations()))
@@ -208,6 +236,7 @@ def open_archive(path: str | Path, *, create: bool = True) -> Database:
             raise SchemaTooNew(path, unknown)
         if migrations.pending(db):
             migrations.apply(db)  # before foreign keys are on: a step may rebuild a referenced table
+        build_search_index(db)
         db.execute("PRAGMA foreign_keys = ON")
         if db.journal_mode != "wal":
             db.enable_wal()
@@ -217,6 +246,22 @@ def open_archive(path: str | Path, *, create: bool = True) -> Database:
     except sqlite3.DatabaseError as exc:
         raise storage_error(exc, path) from exc
     return db
+
+
+def search_index_version(db: Database) -> int | None:
+    row = db.execute("SELECT value FROM archive_meta WHERE key = 'search_index_version'").fetchone()
+    return int(row[0]) if row and str(row[0]).isdigit() else None
+
+
+def build_search_index(db: Database) -> bool:
+    """Rebuild the search index when it was built with another version of the tokenising (or never); True if so."""
+    if search_index_version(db) == SEARCH_TEXT_VERSION:
+        return False
+    with db.atomic():
+        rebuild_index(db)
+        db.execute("INSERT OR REPLACE INTO archive_meta (key, value) VALUES ('search_index_version', ?)",
+                   [str(SEARCH_TEXT_VERSION)])
+    return True
 
 
 def connect(path: str) -> sqlite3.Connection:

@@ -23,6 +23,8 @@ import unicodedata
 
 from sqlite_utils import Database
 
+from .cjk import CJK
+
 FTS_TABLE = "articles_fts"
 FTS_COLUMNS = ("title", "subtitle", "authors", "body")
 # Bump when search_text() changes, and add a migration that rebuilds the index: old rows were tokenised
@@ -31,9 +33,7 @@ SEARCH_TEXT_VERSION = 2
 
 AUTOMERGE = 16  # segments merged at a time (see tune_index)
 
-# Han ideographs (all extension blocks), 〇 and 々 (used in Chinese dates and words), and kana, which
-# unicode61 also glues into runs.
-_CJK = "[\u3005\u3007\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]"
+_CJK = f"[{CJK}]"  # unicode61 glues a run of these into one token
 # A CJK character, and the next CJK character when only separators (unicode61 keeps letters and numbers as
 # token characters; spaces and punctuation separate) stand between them.
 _CJK_AND_NEXT = re.compile(rf"({_CJK})(?:(?=[\W_]*({_CJK})))?")

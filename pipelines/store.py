@@ -1,56 +1,28 @@
-"""Store: write one normalised Article, its capture, authors, images, history and search row.
+"""Store: write one validated, normalised Article with its authors, images, history and search row.
 
-Callers wrap each article in ``db.atomic()`` (``process_article`` in ``pipelines.importer`` does): a crash or a
-full disk rolls the whole article back. Rows are updated in place, never deleted and re-inserted, so an
-article's id (its rowid, which the search index points at) never changes.
+``pipelines.run.Run`` calls these inside one transaction per response: a crash or a full disk rolls the whole
+article back. Rows are updated in place, never deleted and re-inserted, so an article's id (its rowid, which the
+search index points at) never changes.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from datetime import datetime, timezone
+from enum import Enum
 
 from sqlite_utils import Database
 
-from scraper import PARSER_VERSION, __version__
-from scraper.article import Article
-
-from . import version
-from .normalise import collection_and_column
+from .item import Article, Capture
 from .search import index_article, unindex_article
-
-NEW, UPDATED, UNCHANGED = "new", "updated", "unchanged"
-
-
-@dataclass
-class Capture:
-    """Where a response came from: a WARC record (file, offset, length) or a saved HTML file."""
-
-    record_id: str
-    url: str
-    fetched_at: str | None = None
-    status: int | None = None
-    content_type: str | None = None
-    payload_digest: str | None = None
-    warc_file: str | None = None
-    warc_offset: int | None = None
-    warc_length: int | None = None
-    saved_file: str | None = None
+from .version import Decision, compare, content_hash
 
 
-def now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+class Stored(Enum):
+    """What storing an article did to the archive."""
 
-
-def start_run(db: Database, kind: str, inputs: list[str]) -> int:
-    """A ``runs`` row for an import or a crawl, open until its counts are written at the end."""
-    with db.atomic():
-        return db["runs"].insert({
-            "kind": kind, "started_at": now(), "status": "running",
-            "inputs": json.dumps(inputs, ensure_ascii=False),
-            "scraper_version": __version__, "parser_version": PARSER_VERSION,
-        }).last_pk
+    NEW = "new"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
 
 
 def save_capture(db: Database, capture: Capture, run_id: int | None) -> int:
@@ -58,13 +30,11 @@ def save_capture(db: Database, capture: Capture, run_id: int | None) -> int:
     row = db.execute("SELECT id FROM captures WHERE record_id = ?", [capture.record_id]).fetchone()
     if row:
         return row[0]
-    values = {**capture.__dict__, "run_id": run_id}
-    return db["captures"].insert(values).last_pk
+    return db["captures"].insert({**capture.row(), "run_id": run_id}).last_pk
 
 
 def article_row(article: Article) -> dict:
     """The articles-table columns that come from the Article itself (not ids, times or capture)."""
-    collection, column = collection_and_column(article.url, article.breadcrumb)
     return {
         "url": article.url,
         "title": article.title,
@@ -74,8 +44,8 @@ def article_row(article: Article) -> dict:
         "body": article.body,
         "headings": json.dumps(article.headings, ensure_ascii=False),
         "breadcrumb": json.dumps(article.breadcrumb, ensure_ascii=False),
-        "collection": collection,
-        "column": column,
+        "collection": article.collection,
+        "column": article.column,
         "char_count": sum(len(p) for p in article.paragraphs),
         "paragraph_count": len(article.paragraphs),
         "site": article.site,
@@ -83,7 +53,7 @@ def article_row(article: Article) -> dict:
         "encoding": article.encoding,
         "warnings": json.dumps(article.warnings, ensure_ascii=False),
         "field_rules": json.dumps(article.field_rules, ensure_ascii=False),
-        "content_hash": version.content_hash(article),
+        "content_hash": content_hash(article),
         "parser_version": article.parser_version,
     }
 
@@ -95,8 +65,8 @@ def lookup_id(db: Database, table: str, name: str | None) -> int | None:
     return row[0] if row else db[table].insert({"name": name}).last_pk
 
 
-def store_article(db: Database, article: Article, capture_id: int | None, fetched_at: str | None) -> str:
-    """Insert or update the article at ``article.url``; returns NEW, UPDATED or UNCHANGED.
+def store_article(db: Database, article: Article, capture_id: int | None, fetched_at: str | None) -> Stored:
+    """Insert or update the article at ``article.url``; returns what that did.
 
     The article must already be validated and normalised. Call inside a transaction.
     """
@@ -112,23 +82,23 @@ def store_article(db: Database, article: Article, capture_id: int | None, fetche
         article_id = db["articles"].insert(row).last_pk
         write_authors_images(db, article_id, article)
         index_article(db, article_id, article.title, article.subtitle, article.authors, article.body)
-        return NEW
+        return Stored.NEW
     current = dict(zip([d[0] for d in cursor.description], found, strict=True))
     article_id = current["id"]
     seen = seen_range(current, fetched_at)
     versions = {r[0] for r in db.execute(
         "SELECT content_hash FROM article_versions WHERE article_id = ?", [article_id])}
-    decision = version.compare(current["content_hash"], current["text_fetched_at"], row["content_hash"],
+    decision = compare(current["content_hash"], current["text_fetched_at"], row["content_hash"],
                                fetched_at, versions)
-    if decision == version.NEWER_TEXT:
+    if decision == Decision.NEWER_TEXT:
         keep_version(db, current, replaced_at=fetched_at)
         row.update(seen, capture_id=capture_id)
         unindex_article(db, article_id)  # before the row changes: the index drops old tokens given the old text
         update(db, article_id, row)
         write_authors_images(db, article_id, article)
         index_article(db, article_id, article.title, article.subtitle, article.authors, article.body)
-        return UPDATED
-    if decision == version.OLDER_TEXT:
+        return Stored.UPDATED
+    if decision == Decision.OLDER_TEXT:
         db["article_versions"].insert({
             "article_id": article_id, "title": article.title, "subtitle": article.subtitle,
             "body": article.body, "headings": row["headings"], "content_hash": row["content_hash"],
@@ -136,10 +106,10 @@ def store_article(db: Database, article: Article, capture_id: int | None, fetche
             "replaced_at": current["text_fetched_at"] or current["first_seen"],
         })
         update(db, article_id, seen)
-        return UPDATED
-    if decision == version.KNOWN_TEXT:
+        return Stored.UPDATED
+    if decision == Decision.KNOWN_TEXT:
         update(db, article_id, seen)
-        return UNCHANGED
+        return Stored.UNCHANGED
     # SAME_TEXT: refresh metadata (a newer parser may read more fields), but only from a capture at least as
     # recent as the one we hold, so that importing an old WARC never rolls fields back.
     changes = dict(seen)
@@ -152,7 +122,7 @@ def store_article(db: Database, article: Article, capture_id: int | None, fetche
         write_authors_images(db, article_id, article)
         index_article(db, article_id, article.title, article.subtitle, article.authors, article.body)
     update(db, article_id, changes)
-    return UPDATED if refresh else UNCHANGED
+    return Stored.UPDATED if refresh else Stored.UNCHANGED
 
 
 def seen_range(current: dict, fetched_at: str | None) -> dict:
@@ -201,3 +171,16 @@ def write_authors_images(db: Database, article_id: int, article: Article) -> Non
     for position, image in enumerate(article.images):
         db.execute("INSERT INTO images (article_id, position, url, caption) VALUES (?, ?, ?, ?)",
                    [article_id, position, image.url, image.caption])
+
+
+def current_capture(db: Database, url: str) -> Capture | None:
+    """The response the stored article at ``url`` was read from: what an identical payload is a revisit of.
+
+    Only a capture that gave the article counts. A block page or a broken body captured for the URL must never
+    make the next identical block page look unchanged.
+    """
+    cursor = db.execute(
+        "SELECT c.* FROM articles a JOIN captures c ON c.id = a.capture_id "
+        "WHERE a.url = ? AND c.status = 200 AND c.warc_file IS NOT NULL", [url])
+    row = cursor.fetchone()
+    return Capture.from_row(dict(zip([d[0] for d in cursor.description], row, strict=True))) if row else None

@@ -5,9 +5,8 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from scraper.article import Article
-
 from .errors import Dropped
+from .item import Article
 
 # The parser gives ISO 8601 in China time, as precise as the page: a date, or a date and time with offset.
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})?)?$")

@@ -7,14 +7,18 @@ text only when the article was edited.
 from __future__ import annotations
 
 import hashlib
+from enum import Enum
 
-from scraper.article import Article
+from .item import Article
 
-NEW = "new"                # no article at this URL yet
-SAME_TEXT = "same-text"    # the text we hold; metadata may still be refreshed
-NEWER_TEXT = "newer-text"  # changed text from a capture at least as recent: it becomes current
-OLDER_TEXT = "older-text"  # changed text from an older capture (a WARC imported late): history only
-KNOWN_TEXT = "known-text"  # an older text we already keep as a version
+
+class Decision(Enum):
+    NEW = "new"                # no article at this URL yet
+    SAME_TEXT = "same-text"    # the text we hold; metadata may still be refreshed
+    NEWER_TEXT = "newer-text"  # changed text from a capture at least as recent: it becomes current
+    OLDER_TEXT = "older-text"  # changed text from an older capture (a WARC imported late): history only
+    KNOWN_TEXT = "known-text"  # an older text we already keep as a version
+
 
 
 def content_hash(article: Article) -> str:
@@ -23,12 +27,12 @@ def content_hash(article: Article) -> str:
 
 
 def compare(current_hash: str | None, current_fetched_at: str | None, incoming_hash: str,
-            incoming_fetched_at: str | None, version_hashes: set[str]) -> str:
-    """One of NEW, SAME_TEXT, NEWER_TEXT, OLDER_TEXT, KNOWN_TEXT. Times are ISO UTC text; None is oldest."""
+            incoming_fetched_at: str | None, version_hashes: set[str]) -> Decision:
+    """What an incoming text is to the stored one. Times are UTC text (pipelines.times); None is oldest."""
     if current_hash is None:
-        return NEW
+        return Decision.NEW
     if incoming_hash == current_hash:
-        return SAME_TEXT
+        return Decision.SAME_TEXT
     if (incoming_fetched_at or "") >= (current_fetched_at or ""):
-        return NEWER_TEXT
-    return KNOWN_TEXT if incoming_hash in version_hashes else OLDER_TEXT
+        return Decision.NEWER_TEXT
+    return Decision.KNOWN_TEXT if incoming_hash in version_hashes else Decision.OLDER_TEXT

@@ -1,7 +1,16 @@
-"""Read captures: WARC files (any standard WARC, .warc or .warc.gz) and saved HTML pages.
+"""WARC files, both ways: every exchange the crawl makes is written here, and every record is read back here.
 
-Readers yield ``Response`` objects; they never parse HTML. A damaged WARC yields its good records, then raises
-``WarcDamaged`` with the file and the byte offset where reading stopped.
+Writing: gzipped WARC 1.1, made from the bytes we hold (not captured from the socket). Files are written as
+NAME.warc.gz.open and renamed on close, so a file a killed run left behind is known by its suffix;
+``recover_open_files`` cuts it back to its last whole record before anything reads it. Each record is made in
+memory and written whole; a write that fails (a full disk) is cut back off, so a file never ends in half a
+record while its writer lives.
+
+Reading: any standard WARC (.warc or .warc.gz). A record gives its Capture (what the ``captures`` table keeps)
+and its Exchange: the payload as it was sent, still content-encoded, de-chunked. ``Exchange.decoded_body`` undoes
+the Content-Encoding with a size cap, so a gzip bomb the crawl refused to read is not inflated by a later reader.
+A damaged WARC yields its good records, then raises ``WarcDamaged`` with the file and the offset where reading
+stopped.
 """
 
 from __future__ import annotations
@@ -9,74 +18,284 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
-import re
 import zlib
 from collections.abc import Iterator
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from io import BytesIO
+from pathlib import Path
+from urllib.parse import urlsplit
 
 from warcio.archiveiterator import ArchiveIterator
+from warcio.bufferedreaders import ChunkedDataReader
 from warcio.exceptions import ArchiveLoadFailed
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
 
-from .errors import WarcDamaged
-from .store import Capture
+from .errors import BodyTooLarge, UnreadableBody, WarcDamaged, WarcWriteError
+from .item import Capture
+from .times import utc_from_text, utc_text
 
+OPEN_SUFFIX = ".open"
+WARC_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz")
+REVISIT_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
+REVISIT_IDENTICAL = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
 # Record types that carry a page. request, warcinfo, metadata and conversion records are not counted at all.
 PAGE_RECORDS = ("response", "resource", "revisit")
-_HTML_START = re.compile(rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body|meta|title)", re.I | re.S)
-# Where saved pages keep their address: Chrome/IE "saved from url=(0064)…", SingleFile, canonical and og:url.
-_SAVED_URL = (
-    re.compile(rb"<!--\s*saved from url=\(\d+\)(\S+?)\s*-->", re.I),
-    re.compile(rb"Page saved with SingleFile\s+url:\s*(\S+)", re.I),
-    re.compile(rb"<link[^>]+rel=[\"']?canonical[\"']?[^>]+href=[\"']?([^\"'\s>]+)", re.I),
-    re.compile(rb"<link[^>]+href=[\"']?([^\"'\s>]+)[\"']?[^>]+rel=[\"']?canonical", re.I),
-    re.compile(rb"<meta[^>]+property=[\"']?og:url[\"']?[^>]+content=[\"']?([^\"'\s>]+)", re.I),
-)
+# Hop-by-hop framing that does not describe the stored payload: it is stored de-chunked.
+_FRAMING_HEADERS = {"transfer-encoding"}
+# A record's payload is read whole; one larger than this (a video in someone else's WARC) is not a page.
+MAX_PAYLOAD = 64 * 1024 * 1024
+
+
+def payload_digest(body: bytes) -> str:
+    """The WARC spelling of a digest (``sha1:`` + base32), so that file and WARC captures compare."""
+    return "sha1:" + base64.b32encode(hashlib.sha1(body).digest()).decode("ascii")
+
+
+def is_warc(path: str | os.PathLike) -> bool:
+    return str(path).lower().endswith(WARC_SUFFIXES)
+
+
+def warc_directory(db_path: str | os.PathLike, warc_dir: str | os.PathLike | None = None) -> Path:
+    """Where a database's WARC files are: --warc-dir (or the plugin's ``warc_dir``), else archive/ beside it."""
+    return Path(warc_dir) if warc_dir else Path(db_path).resolve().parent / "archive"
+
+
+def capture_path(warc_dir: Path, warc_file: str) -> Path:
+    """A capture's file: imports store absolute paths, the crawl a name inside its WARC directory."""
+    path = Path(warc_file)
+    return path if path.is_absolute() else warc_dir / warc_file
 
 
 @dataclass
-class Response:
+class Exchange:
+    """One request and the response to it, byte for byte what a WARC file keeps."""
+
+    url: str
+    request_headers: list[tuple[str, str]]
+    status: int | None  # None: no HTTP status (a saved file, a WARC resource record)
+    reason: str
+    response_headers: list[tuple[str, str]]
+    body: bytes  # the payload as sent on the wire (still content-encoded), de-chunked
+    fetched_at: datetime
+    http_version: str = "HTTP/1.1"
+
+    def header(self, name: str) -> str | None:
+        name = name.lower()
+        return next((v for k, v in self.response_headers if k.lower() == name), None)
+
+    @property
+    def content_type(self) -> str:
+        return self.header("Content-Type") or ""
+
+    def decoded_body(self, max_bytes: int) -> bytes:
+        """The payload with Content-Encoding undone, stopping at max_bytes so a gzip bomb cannot fill memory.
+
+        Raises BodyTooLarge past the cap, and UnreadableBody for a body that is not what its Content-Encoding
+        says (or is cut short).
+        """
+        encoding = (self.header("Content-Encoding") or "").strip().lower()
+        if encoding not in ("gzip", "x-gzip", "deflate") or not self.body:
+            if len(self.body) > max_bytes:
+                raise BodyTooLarge(self.url, f"body passed the {max_bytes:,}-byte cap")
+            return self.body
+        # gzip, zlib-wrapped deflate, then raw deflate (which some servers send as "deflate").
+        for wbits in ((16 + zlib.MAX_WBITS,) if "gzip" in encoding else ()) + (zlib.MAX_WBITS, -zlib.MAX_WBITS):
+            decompressor = zlib.decompressobj(wbits)
+            try:
+                out = decompressor.decompress(self.body, max_bytes + 1)
+            except zlib.error:
+                continue
+            if len(out) > max_bytes:
+                raise BodyTooLarge(self.url, f"decompressed body passed the {max_bytes:,}-byte cap")
+            if not decompressor.eof:
+                raise UnreadableBody(self.url, f"the {encoding} stream is cut short")
+            return out
+        raise UnreadableBody(self.url, f"Content-Encoding {encoding}, but the body is not {encoding} data")
+
+
+# -- writing ---------------------------------------------------------------------------------------------------
+
+class WarcArchive:
+    """An append-only set of WARC files in one directory, rotated at max_bytes.
+
+    ``info`` goes into each file's warcinfo record (software, user agent, what was crawled): nothing about the
+    machine or its user.
+    """
+
+    def __init__(self, directory: str | os.PathLike, info: dict[str, str], prefix: str = "chaozhou",
+                 max_bytes: int = 1024 ** 3):
+        self.directory = Path(directory)
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise WarcWriteError(self.directory, exc) from exc
+        self.info = info
+        self.prefix = prefix
+        self.max_bytes = max_bytes
+        self._file = None
+        self._writer: WARCWriter | None = None
+        self._name: str | None = None
+        self._serial = 0
+
+    def _open(self) -> None:
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S%f")
+        self._serial += 1
+        self._name = f"{self.prefix}-{stamp}-{os.getpid()}-{os.urandom(3).hex()}-{self._serial:05d}.warc.gz"
+        path = self.directory / (self._name + OPEN_SUFFIX)
+        try:
+            # Unbuffered: each record reaches the kernel in _write, before the database row that points at it.
+            self._file = open(path, "xb", buffering=0)  # noqa: SIM115 - lives until close()
+        except OSError as exc:
+            raise WarcWriteError(self.directory, exc) from exc
+        self._writer = WARCWriter(self._file, gzip=True, warc_version="1.1")
+        try:
+            self._write(self._writer.create_warcinfo_record(
+                self._name, {"format": "WARC File Format 1.1", **self.info}))
+        except WarcWriteError:
+            self._file.close()
+            path.unlink(missing_ok=True)
+            self._file, self._writer, self._name = None, None, None
+            raise
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            os.replace(self.directory / (self._name + OPEN_SUFFIX), self.directory / self._name)
+            self._file, self._writer, self._name = None, None, None
+
+    def __enter__(self) -> WarcArchive:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _ensure_open(self) -> None:
+        if self._file is None or self._file.tell() > self.max_bytes:
+            self.close()
+            self._open()
+
+    def _write(self, record) -> tuple[int, int]:
+        buffer = BytesIO()
+        WARCWriter(buffer, gzip=True, warc_version="1.1").write_record(record)
+        data = memoryview(buffer.getbuffer())
+        offset = self._file.tell()
+        try:
+            # In the kernel before this returns, so before the database row that points here is committed: a
+            # kill -9 after this line cannot leave a capture row pointing past the end of the file.
+            while data:
+                data = data[self._file.write(data):]
+        except OSError as exc:
+            # A full disk: cut the partial record off, so that the file stays a run of whole records.
+            with suppress(OSError):
+                os.ftruncate(self._file.fileno(), offset)
+                self._file.seek(offset)
+            raise WarcWriteError(self.directory, exc) from exc
+        return offset, self._file.tell() - offset
+
+    def write_exchange(self, exchange: Exchange, revisit_of: Capture | None = None) -> Capture:
+        """Write the request and its response (or a revisit record that points at revisit_of)."""
+        self._ensure_open()
+        date = utc_text(exchange.fetched_at)
+        request = self._request_record(exchange, date)
+        headers = StatusAndHeaders(
+            f"{exchange.status} {exchange.reason}".strip(),
+            [(k, v) for k, v in exchange.response_headers if k.lower() not in _FRAMING_HEADERS],
+            protocol=exchange.http_version,
+        )
+        digest = payload_digest(exchange.body)
+        if revisit_of is not None or exchange.status == 304:
+            profile = REVISIT_NOT_MODIFIED if exchange.status == 304 else REVISIT_IDENTICAL
+            record = self._writer.create_revisit_record(
+                exchange.url, revisit_of.payload_digest if revisit_of else digest,
+                revisit_of.url if revisit_of else exchange.url, revisit_of.fetched_at if revisit_of else date,
+                http_headers=headers, warc_headers_dict={"WARC-Date": date})
+            record.rec_headers.replace_header("WARC-Profile", profile)
+            if revisit_of is not None:
+                record.rec_headers.add_header("WARC-Refers-To", revisit_of.record_id)
+        else:
+            record = self._writer.create_warc_record(
+                exchange.url, "response", payload=BytesIO(exchange.body), length=len(exchange.body),
+                http_headers=headers, warc_headers_dict={"WARC-Date": date})
+        record.rec_headers.add_header("WARC-Concurrent-To", request.rec_headers.get_header("WARC-Record-ID"))
+        offset, length = self._write(record)
+        self._write(request)
+        return Capture(record_id=record.rec_headers.get_header("WARC-Record-ID"), url=exchange.url,
+                       fetched_at=date, status=exchange.status, content_type=exchange.content_type or None,
+                       payload_digest=record.rec_headers.get_header("WARC-Payload-Digest") or digest,
+                       warc_file=self._name, warc_offset=offset, warc_length=length)
+
+    def _request_record(self, exchange: Exchange, date: str):
+        parts = urlsplit(exchange.url)
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        headers = [("Host", parts.netloc)] + [(k, v) for k, v in exchange.request_headers if k.lower() != "host"]
+        http_headers = StatusAndHeaders(f"GET {target} {exchange.http_version}", headers, is_http_request=True)
+        return self._writer.create_warc_record(exchange.url, "request", payload=BytesIO(b""), length=0,
+                                               http_headers=http_headers, warc_headers_dict={"WARC-Date": date})
+
+
+# -- reading ---------------------------------------------------------------------------------------------------
+
+@dataclass
+class Record:
+    """One page record of a WARC file: where it lies and what it holds."""
+
     capture: Capture
-    body: bytes | None        # None for a revisit record
-    record_type: str = "response"
-    end_offset: int = 0       # bytes of the file read so far, for progress
+    exchange: Exchange  # for a revisit record, the headers only (its body is an earlier record's)
+    record_type: str = "response"  # response, resource, revisit
+    end_offset: int = 0  # bytes of the file read so far, for progress
+
+    @property
+    def is_revisit(self) -> bool:
+        return self.record_type == "revisit"
 
 
-def is_html(content_type: str | None, body: bytes | None) -> bool:
-    """HTML by its Content-Type, or, when the type is missing or generic, by how the body starts."""
-    if not body:
-        return False
-    kind = (content_type or "").split(";")[0].strip().lower()
-    if kind in ("text/html", "application/xhtml+xml"):
-        return True
-    if kind in ("", "application/octet-stream", "text/plain", "unk", "unknown"):
-        return bool(_HTML_START.match(body[:4096]))
-    return False
-
-
-def read_warc(path: str) -> Iterator[Response]:
+def read_warc(path: str | os.PathLike) -> Iterator[Record]:
     """Yield each page record of the WARC at ``path``; raise ``WarcDamaged`` after the last good one."""
     warc_file = os.path.abspath(path)
     with open(path, "rb") as fh:
         records = ArchiveIterator(fh)
         good_end = 0
         try:
-            for record in records:
-                response = read_record(record, warc_file)
+            for raw in records:
+                record = _page_record(raw, warc_file)
                 offset, length = records.get_record_offset(), records.get_record_length()
-                if response is None:
+                if record is None:
                     good_end = offset + length
                     continue
-                if getattr(record.raw_stream, "limit", 0) > 0:
-                    raise WarcDamaged(path, offset, f"the {record.rec_type} record for {response.capture.url} is "
-                                                    f"truncated ({record.raw_stream.limit} bytes missing)")
-                response.capture.warc_offset, response.capture.warc_length = offset, length
-                response.end_offset = good_end = offset + length
-                yield response
+                if getattr(raw.raw_stream, "limit", 0) > 0:
+                    raise WarcDamaged(str(path), offset, f"the {raw.rec_type} record for {record.capture.url} is "
+                                                         f"truncated ({raw.raw_stream.limit} bytes missing)")
+                record.capture.warc_offset, record.capture.warc_length = offset, length
+                record.end_offset = good_end = offset + length
+                yield record
         except WarcDamaged:
             raise
         except (ArchiveLoadFailed, zlib.error, EOFError, ValueError, OSError, IndexError) as exc:
-            raise WarcDamaged(path, good_end, printable(str(exc)) or type(exc).__name__) from exc
+            raise WarcDamaged(str(path), good_end, printable(str(exc)) or type(exc).__name__) from exc
+
+
+def read_record(path: str | os.PathLike, offset: int) -> Record:
+    """The page record at ``offset`` in ``path`` (or in ``path``.open, while its writer lives).
+
+    Raises OSError when the file cannot be read and WarcDamaged when no page record starts there.
+    """
+    path = Path(path)
+    if not path.exists() and Path(str(path) + OPEN_SUFFIX).exists():
+        path = Path(str(path) + OPEN_SUFFIX)
+    with open(path, "rb") as f:
+        f.seek(offset)
+        try:
+            raw = next(iter(ArchiveIterator(f)))
+            record = _page_record(raw, os.path.abspath(path))
+        except (StopIteration, ArchiveLoadFailed, zlib.error, EOFError, ValueError, IndexError) as exc:
+            raise WarcDamaged(str(path), offset, printable(str(exc)) or "no record there") from exc
+    if record is None:
+        raise WarcDamaged(str(path), offset, "the record there is not a page")
+    record.capture.warc_offset = offset
+    return record
 
 
 def printable(text: str, limit: int = 160) -> str:
@@ -85,65 +304,95 @@ def printable(text: str, limit: int = 160) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
-def read_record(record, warc_file: str) -> Response | None:
-    if record.rec_type not in PAGE_RECORDS:
+def _page_record(raw, warc_file: str) -> Record | None:
+    if raw.rec_type not in PAGE_RECORDS:
         return None
-    headers = record.rec_headers
+    headers = raw.rec_headers
     url = (headers.get_header("WARC-Target-URI") or "").strip("<>")
-    http = record.http_headers
-    status = int(http.get_statuscode()) if http and http.get_statuscode() and http.get_statuscode().isdigit() else None
-    if record.rec_type == "resource":
-        content_type = headers.get_header("Content-Type")
+    http = raw.http_headers
+    code = http.get_statuscode() if http else None
+    status = int(code) if code and code.isdigit() else None
+    if raw.rec_type == "resource":
+        response_headers = [("Content-Type", headers.get_header("Content-Type") or "")]
     else:
-        content_type = http.get_header("Content-Type") if http else None
-    body = None if record.rec_type == "revisit" else record.content_stream().read()
-    digest = headers.get_header("WARC-Payload-Digest") or (payload_digest(body) if body is not None else None)
+        response_headers = list(http.headers) if http else []
+    body = b"" if raw.rec_type == "revisit" else _payload(raw, http)
+    fetched_at = utc_from_text(headers.get_header("WARC-Date"))
+    exchange = Exchange(
+        url=url, request_headers=[], status=status,
+        reason=(http.statusline.partition(" ")[2] if http and status else ""),
+        response_headers=response_headers, body=body,
+        fetched_at=_moment(fetched_at), http_version=(http.protocol if http and http.protocol else "HTTP/1.1"))
+    digest = headers.get_header("WARC-Payload-Digest") or (payload_digest(body) if raw.rec_type != "revisit" else None)
     capture = Capture(
-        record_id=headers.get_header("WARC-Record-ID") or f"{warc_file}#{record.rec_headers.get_header('WARC-Date')}"
-                                                           f"#{url}",
-        url=url, fetched_at=warc_time(headers.get_header("WARC-Date")), status=status,
-        content_type=content_type, payload_digest=digest, warc_file=warc_file,
+        record_id=headers.get_header("WARC-Record-ID") or f"{warc_file}#{headers.get_header('WARC-Date')}#{url}",
+        url=url, fetched_at=fetched_at, status=status, content_type=exchange.content_type or None,
+        payload_digest=digest, warc_file=warc_file,
     )
-    return Response(capture=capture, body=body, record_type=record.rec_type)
+    return Record(capture=capture, exchange=exchange, record_type=raw.rec_type)
 
 
-def read_html_file(path: str, url: str | None) -> Response:
-    """A saved page as a Response; its URL is ``url``, else the one the saving browser wrote into the page."""
-    with open(path, "rb") as f:
-        body = f.read()
-    url = url or url_from_saved_page(body)
-    digest = payload_digest(body)
-    mtime = datetime.fromtimestamp(os.stat(path).st_mtime, timezone.utc)
-    capture = Capture(
-        # Same bytes at the same URL is the same capture, wherever the file lies: re-importing changes nothing.
-        record_id=f"file:{digest}:{url}", url=url or "", fetched_at=mtime.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        status=None, content_type="text/html", payload_digest=digest, saved_file=os.path.abspath(path),
-    )
-    return Response(capture=capture, body=body, record_type="file", end_offset=len(body))
+def _payload(raw, http) -> bytes:
+    """The payload as sent, content encoding kept, transfer (chunked) encoding undone."""
+    stream = raw.raw_stream
+    if http is not None and (http.get_header("Transfer-Encoding") or "").lower() == "chunked":
+        stream = ChunkedDataReader(stream, decomp_type=None)
+    body = stream.read(MAX_PAYLOAD + 1)
+    if len(body) > MAX_PAYLOAD:
+        raw.raw_stream.read()  # on to the next record
+        return b""  # not a page: nothing of it is kept
+    return body
 
 
-def url_from_saved_page(body: bytes) -> str | None:
-    head = body[:65536]
-    for pattern in _SAVED_URL:
-        match = pattern.search(head)
-        if match and match.group(1).lower().startswith((b"http://", b"https://")):
-            return match.group(1).decode("utf-8", "replace")
-    return None
-
-
-def payload_digest(body: bytes) -> str:
-    """The WARC spelling of a digest (``sha1:`` + base32), so that file and WARC captures compare."""
-    return "sha1:" + base64.b32encode(hashlib.sha1(body).digest()).decode("ascii")
-
-
-def warc_time(value: str | None) -> str | None:
-    """WARC-Date in one spelling (``2020-10-13T03:13:14Z``), so that times compare as text."""
-    if not value:
-        return None
+def _moment(text: str | None) -> datetime:
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return datetime.fromisoformat((text or "").replace("Z", "+00:00"))
     except ValueError:
-        return value
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return datetime.fromtimestamp(0, timezone.utc)
+
+
+# -- repair ----------------------------------------------------------------------------------------------------
+
+def whole_members_end(path: str | os.PathLike) -> int:
+    """Offset just past the last complete gzip member (one WARC record each) in path.
+
+    warcio reads a cut record without complaint, so completeness is judged at the gzip layer: a member is whole
+    only when zlib reaches its end and its CRC checks.
+    """
+    good_end, member_start, consumed = 0, 0, 0
+    decompressor = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    with open(path, "rb") as f:
+        while chunk := f.read(1024 * 1024):
+            while chunk:
+                try:
+                    decompressor.decompress(chunk)
+                except zlib.error:
+                    return good_end
+                if not decompressor.eof:
+                    consumed += len(chunk)
+                    break
+                used = len(chunk) - len(decompressor.unused_data)
+                good_end = member_start = consumed + used
+                consumed = member_start
+                chunk = decompressor.unused_data
+                decompressor = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    return good_end
+
+
+def recover_open_files(directory: str | os.PathLike) -> list[tuple[str, int]]:
+    """Cut every *.open file back to its last whole record and give it its final name.
+
+    Returns (file name, bytes cut) for each file recovered. Records before the damage are kept whole.
+    """
+    recovered = []
+    for open_path in sorted(Path(directory).glob(f"*.warc.gz{OPEN_SUFFIX}")):
+        good_end = whole_members_end(open_path)
+        size = open_path.stat().st_size
+        with open(open_path, "r+b") as f:
+            f.truncate(good_end)
+        final = open_path.with_name(open_path.name[: -len(OPEN_SUFFIX)])
+        if final.exists():  # never overwrite a closed file; names are unique, so this means a copy
+            final = final.with_name(final.name.replace(".warc.gz", f"-recovered-{os.urandom(3).hex()}.warc.gz"))
+        os.replace(open_path, final)
+        recovered.append((final.name, size - good_end))
+    return recovered

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from pipelines.cjk import CJK
+
 from .lines import Line, is_post_signature
 from .text import EDITOR_LABELS, SOURCE_LABELS
 
@@ -24,17 +26,17 @@ _SURNAMES = set(
 _COMPOUND_SURNAMES = ("欧阳", "司马", "诸葛", "上官", "东方", "皇甫", "尉迟", "公孙", "慕容", "令狐", "夏侯", "司徒")
 # Characters that end words for places, organisations, sections and things, seldom a given name.
 _NOT_IN_NAMES = set("报网社台刊区市省县镇乡村局厅部委会院校所站栏目版页图片视频闻讯稿坛说称")
-_HAN_NAME = re.compile(r"^[\u4e00-\u9fff]{2,4}$|^[\u4e00-\u9fff]{1,4}·[\u4e00-\u9fff]{1,6}$")
+_HAN_NAME = re.compile(rf"^[{CJK}]{{2,4}}$|^[{CJK}]{{1,4}}·[{CJK}]{{1,6}}$")
 _HANDLE = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]{1,19}$")
 _ROLE = r"(?:本报|本刊|本台|本网|本站)?(?:特约|首席|见习|实习)?(?:记者|通讯员|实习生)"
 # "光明日报记者 王建宏 张文攀", "□ 本报记者 葛灵丹", "新京报记者 彭冲 山东冠县报道", "…商报记者马俊峰/文"
 _REPORTER_LINE = re.compile(r"^[□■●◆◇○·\s]*(?:[^，。：:；！？“”]{0,20}?)" + _ROLE + r"\s*[:：]?\s*(?P<names>.+)$")
 # What follows the names on a byline: where the reporter filed from, what they did.
-_AFTER_NAMES = re.compile(r"(?:\s+[\u4e00-\u9fff]{1,8}报道|发自|报道|摄影?|/文|/摄|综合|编译|整理|供图|受访者).*$")
+_AFTER_NAMES = re.compile(rf"(?:\s+[{CJK}]{{1,8}}报道|发自|报道|摄影?|/文|/摄|综合|编译|整理|供图|受访者).*$")
 _LEAD_CREDIT = re.compile(r"[（(][^（）()]{0,20}?" + _ROLE + r"\s*(?P<names>[^（）()]{2,30}?)\s*[）)]")
 _CLOSING_CREDIT = re.compile(
     r"[（(]\s*(?:[^（）()\s]{0,8}?" + _ROLE + r")?\s*(?P<names>[^（）()\d]{2,20}?)"
-    r"\s*(?:[\u4e00-\u9fff]{0,8}报道)?\s*[）)]\s*$")
+    rf"\s*(?:[{CJK}]{{0,8}}报道)?\s*[）)]\s*$")
 # What a closing parenthesis holds when it is not a credit: "（完）", "（未完待续）", "（责任编辑：…）", "（图）".
 _NOT_CREDIT = re.compile(
     r"^(?:完|全文完|未完|待续|未完待续|续|图|组图|图文|资料图|本文|" + "|".join(EDITOR_LABELS + SOURCE_LABELS) + r")")

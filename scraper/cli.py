@@ -5,13 +5,18 @@ from __future__ import annotations
 import json
 import os
 import sys
+from contextlib import contextmanager
 from importlib import resources
 from typing import NoReturn
 
 import click
 
+from pipelines.errors import ArchiveBusy, ArchiveError, StorageError
+from pipelines.item import Article
+from pipelines.run import RunResult
+from pipelines.warc import is_warc, warc_directory
+
 from . import __version__
-from .article import Article
 from .errors import NotAnArticle, ScraperError
 
 SAMPLE_URL = "https://gdxk.southcn.com/cz/llwzllzz/content/post_000001.html"
@@ -123,14 +128,11 @@ def parse(page, url, content_type, fmt, sample):
 def import_(files, db_path, url, sample, drift_check):
     """Import WARC files (.warc, .warc.gz) and saved HTML pages into the archive.
 
-    Parses every HTML response and stores its article; running it again changes nothing, and a page whose
-    text changed keeps its earlier text as a version. Exit code 1 if a file is damaged or a page failed, 4 if the
-    new articles show template drift.
+    Reads every response as the crawl does and stores its article; running it again changes nothing, and a page
+    whose text changed keeps its earlier text as a version. Exit code 1 if a file is damaged or a page failed, 2
+    if another crawl or import is writing the archive, 4 if the new articles show template drift.
     """
-    from pipelines.errors import StorageError
-    from pipelines.health import check_run, health_lines, record_health
-    from pipelines.importer import import_files, is_warc
-    from pipelines.schema import open_archive
+    from .importer import import_files
 
     files = list(files)
     if sample:
@@ -139,26 +141,11 @@ def import_(files, db_path, url, sample, drift_check):
         raise click.UsageError("give one or more FILEs (WARC or saved HTML), or --sample")
     if url and sum(1 for f in files if not is_warc(f)) > 1:
         raise click.UsageError("--url names the address of one saved HTML file; import the others separately")
-    try:
-        db = open_archive(db_path)
-        try:
-            total = sum(os.path.getsize(f) for f in files)
-            with click.progressbar(length=total, label="Importing", file=sys.stderr,
-                                   hidden=not sys.stderr.isatty()) as bar:
-                result = import_files(db, files, url, progress=bar.update)
-            report = check_run(db, result.run_id) if drift_check else []
-            record_health(db, result.run_id, report)
-        finally:
-            db.close()
-    except StorageError as exc:
-        fail(str(exc))
-    for error in result.errors:
-        click.echo(f"Error: {error}", err=True)
-    click.echo(f"{db_path}: {result.counts.summary()}")
-    drift = any(col.drifts for col in report)
-    for line in health_lines(report) if drift_check else []:
-        click.echo(line, err=drift)
-    sys.exit(4 if drift else 0 if result.ok else 1)
+    total = sum(os.path.getsize(f) for f in files)
+    with storage_errors(), click.progressbar(length=total, label="Importing", file=sys.stderr,
+                                             hidden=not sys.stderr.isatty()) as bar:
+        result = import_files(db_path, files, url, drift_check=drift_check, progress=bar.update)
+    finish(result, db_path)
 
 
 @cli.command()
@@ -174,14 +161,12 @@ def import_(files, db_path, url, sample, drift_check):
 def crawl(urls, db_path, warc_dir, delay, max_articles, recheck_days, drift_check):
     """Crawl the 潮州库 (or the collection, column or article at URLS) into the archive.
 
-    Exit codes: 0 done, 1 some pages failed, 2 usage error or another crawl running, 3 the site is refusing
-    (rate limits or block pages), 4 the new articles show template drift (see the health lines).
+    Exit codes: 0 done, 1 some pages failed, 2 usage error or another crawl or import running, 3 the site is
+    refusing (rate limits or block pages), 4 the new articles show template drift (see the health lines).
     """
     from urllib.parse import urlsplit
 
-    from pipelines.errors import StorageError
-
-    from .crawl import DEFAULT_START, CrawlLocked, CrawlOptions, run_crawl
+    from .crawl import DEFAULT_START, CrawlOptions, run_crawl
 
     for url in urls:
         if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
@@ -190,19 +175,33 @@ def crawl(urls, db_path, warc_dir, delay, max_articles, recheck_days, drift_chec
                            delay=delay, max_articles=max_articles, recheck_days=recheck_days,
                            drift_check=drift_check)
     progress = _progress_printer()
-    try:
-        stats = run_crawl(options, progress)
-    except CrawlLocked as exc:
-        fail(str(exc), 2)
-    except StorageError as exc:
-        fail(str(exc))
+    with storage_errors():
+        result = run_crawl(options, progress)
     progress(None)
-    if stats.stopped == "refusing":
+    if result.exit_code == 3:
         click.echo("Stopped: the site keeps refusing (rate limit or block page); try again later.", err=True)
-    click.echo(f"{db_path}: {stats.summary()}")
-    for line in stats.health:
-        click.echo(line, err=stats.drift)
-    sys.exit(stats.exit_code)
+    finish(result, db_path)
+
+
+@contextmanager
+def storage_errors():
+    """The archive cannot be written, or another run holds it: one line and the exit code, never a traceback."""
+    try:
+        yield
+    except ArchiveBusy as exc:
+        fail(str(exc), 2)
+    except ArchiveError as exc:
+        fail(str(exc))
+
+
+def finish(result: RunResult, db_path: str) -> NoReturn:
+    """What every job prints at its end: the problems, one summary line, the health lines; then its exit code."""
+    for error in result.errors:
+        click.echo(f"Error: {error}", err=True)
+    click.echo(f"{db_path}: {result.counts.summary()}")
+    for line in result.health:
+        click.echo(line, err=result.drift)
+    sys.exit(result.exit_code)
 
 
 def _progress_printer():
@@ -228,27 +227,15 @@ def _progress_printer():
 @db_option
 @warc_dir_option
 def reparse(db_path, warc_dir):
-    """Rebuild every article from its stored WARC capture, without the network (after a parser upgrade)."""
+    """Rebuild every article from its stored WARC capture, without the network (after a parser upgrade).
 
-    from pipelines.errors import StorageError
-    from pipelines.schema import open_archive
-
+    Exit code 1 if a capture could not be read, 2 if another crawl or import is writing the archive.
+    """
     from .reparse import reparse_archive
-    from .warc import warc_directory
 
-    directory = warc_directory(db_path, warc_dir)
-    try:
-        db = open_archive(db_path, create=False)
-        try:
-            stats = reparse_archive(db, directory)
-        finally:
-            db.close()
-    except StorageError as exc:
-        fail(str(exc))
-    for error in stats.errors:
-        click.echo(f"Error: {error}", err=True)
-    click.echo(f"{db_path}: {stats.summary()}")
-    sys.exit(1 if stats.errors else 0)
+    with storage_errors():
+        result = reparse_archive(db_path, warc_directory(db_path, warc_dir))
+    finish(result, db_path)
 
 
 @cli.command()
@@ -290,7 +277,7 @@ def fetch_one(url: str) -> tuple[bytes, str | None, str]:
     session = make_session(allow_private=(urlsplit(url).hostname,))
     _, robots = fetch_robots(session, scope)
     if not robots.allows(url, USER_AGENT):
-        fail(f"robots.txt does not allow {url} ({robots.state}: {robots.detail})", 2)
+        fail(f"robots.txt does not allow {url} ({robots.state.value}: {robots.detail})", 2)
     try:
         result = fetch(session, url, Scope(scope.scheme, scope.netloc, "/").allows)
     except FetchError as exc:
@@ -314,7 +301,6 @@ def serve(db_path, port, host, datasette_args):
     Runs `datasette serve` on the archive (its schema brought up to date first); any other Datasette option
     is passed through, e.g. `scraper serve --setting sql_time_limit_ms 3000` or `--get /archive.json`.
     """
-    from pipelines.errors import StorageError
     from pipelines.schema import open_archive
 
     if any(arg in ("-i", "--immutable") or arg.startswith("--immutable=") for arg in datasette_args):

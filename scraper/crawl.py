@@ -1,8 +1,9 @@
 """The crawl: from start URLs to stored articles and WARC files, politely, resumably, incrementally.
 
 One URL at a time: take the next due URL from the frontier, ask robots.txt, wait the delay, fetch, write every
-hop to the WARC, then in one database transaction record the captures, store what the page gave (links or an
-article) and mark the URL done. A kill at any moment loses at most the fetch in flight.
+hop to the WARC, read the response (``scraper.ingest``, as import and reparse do), then in one database
+transaction store what it gave (``pipelines.run.Run.record``) and update the URL in the frontier. A kill at any
+moment loses at most the fetch in flight.
 """
 
 from __future__ import annotations
@@ -12,18 +13,27 @@ import time
 from collections.abc import Callable
 from contextlib import suppress
 from datetime import datetime, timedelta, timezone
+from urllib.parse import urlsplit
 
-from . import frontier
-from .crawl_config import DEFAULT_START, REFUSAL_LIMIT, CrawlOptions, CrawlStats, SiteRefusing  # noqa: F401 (re-exported)
-from .discover import ARTICLE_URL, find_links
-from .errors import NotAnArticle
-from .fetch import Exchange, FetchError, FetchResult, OutOfScope, fetch, make_session
+from pipelines.item import Capture, Kind
+from pipelines.lock import archive_lock
+from pipelines.run import Run, RunResult, Status
+from pipelines.schema import open_archive, storage_error
+from pipelines.store import current_capture
+from pipelines.warc import Exchange, WarcArchive, payload_digest, recover_open_files
+
+from . import PARSER_VERSION, __version__, frontier
+from .crawl_config import DEFAULT_START, REFUSAL_LIMIT, CrawlOptions  # noqa: F401 (DEFAULT_START: the CLI's)
+from .fetch import FetchError, FetchResult, OutOfScope, fetch, make_session
+from .frontier import State
+from .ingest import Reading, read_response
 from .netguard import resolves_private
-from .parse import parse_article
-from .polite import Robots, Scope, Throttle, fetch_robots, is_refusal, retry_after_seconds
-from .runlock import CrawlLocked, crawl_lock  # noqa: F401 - part of this module's interface
+from .polite import Robots, RobotsState, Scope, Throttle, fetch_robots, retry_after_seconds
+from .sites import page_kind
 from .urls import canonicalize_url
-from .warc import Capture, WarcArchive, WarcWriteError, recover_open_files
+
+# Kinds of response that mean "try this URL again later" (and, for a refusal, slow down).
+_RETRY = (Kind.BLOCK_PAGE, Kind.FAILED, Kind.REDIRECT)
 
 
 def start_scopes(urls: list[str]) -> dict[str, Scope]:
@@ -39,77 +49,60 @@ def start_scopes(urls: list[str]) -> dict[str, Scope]:
 class Crawl:
     """The state of one run. Kept small: the work is in the named steps below."""
 
-    def __init__(self, options: CrawlOptions, db, store, progress: Callable[[str], None] | None = None):
+    def __init__(self, options: CrawlOptions, db, run: Run, progress: Callable[[str], None] | None = None):
         self.options = options
         self.db = db
-        self.store = store  # pipelines' storage functions (see pipelines.crawl_store)
+        self.run = run
+        self.counts = run.counts
         self.progress = progress or (lambda message: None)
-        self.stats = CrawlStats()
         self.scopes = start_scopes([canonicalize_url(u) for u in options.start_urls])
         # A private or loopback address is fetched only from a start host that is one (a local mirror); the
         # others must stay on public addresses whatever their DNS says later (netguard).
-        private = [s.netloc.rsplit(":", 1)[0] for s in self.scopes.values() if resolves_private(_host(s.netloc))]
+        private = [s.netloc.rsplit(":", 1)[0] for s in self.scopes.values()
+                   if resolves_private(urlsplit(f"//{s.netloc}").hostname)]
         self.session = make_session(options.policy, options.user_agent, allow_private=tuple(private))
         self.robots: dict[str, Robots] = {}
         self.throttles: dict[str, Throttle] = {}
         self.refusals = 0
         self.postponed: set[str] = set()
         self.archive = WarcArchive(options.warc_directory, {
+            "software": f"chaozhou-archive/{__version__}",
             "http-header-user-agent": options.user_agent,
             "robots": "obey",
             "description": "chaozhou-archive crawl of " + ", ".join(options.start_urls),
         })
 
     # -- the run -------------------------------------------------------------------------------------------
-    def run(self) -> CrawlStats:
-        self.run_id = self.store.start_run(self.db, "crawl", self.options.start_urls)
-        try:
-            self.seed()
-            while (item := frontier.next_due(self.db)) is not None:
-                if self.options.max_articles is not None and self.stats.articles >= self.options.max_articles:
-                    self.stats.stopped = "max-articles"
-                    break
-                self.visit(item)
-                if self.refusals >= REFUSAL_LIMIT:
-                    self.stats.stopped = "refusing"
-                    break
-            # URLs that failed in this run and wait for a later try count as failed for this run's exit code.
-            self.stats.failed += sum(1 for url in self.postponed if frontier.state_of(self.db, url) == "pending")
-            if self.options.drift_check:
-                self.check_health()
-        except BaseException:
-            # A full disk, a read-only database, Ctrl-C: the article in flight was rolled back; record the run
-            # as aborted if the database still can, and let the first error be the one reported.
-            self.stats.stopped = self.stats.stopped or "aborted"
-            with suppress(Exception):
-                self.archive.close()
-            with suppress(Exception):
-                self.store.finish_run(self.db, self.run_id, self.stats)
-            raise
-        self.archive.close()
-        self.store.finish_run(self.db, self.run_id, self.stats)
-        return self.stats
-
-    def check_health(self) -> None:
-        from pipelines.health import check_run, health_lines, record_health
-
-        report = check_run(self.db, self.run_id)
-        record_health(self.db, self.run_id, report)
-        self.stats.health = health_lines(report)
-        self.stats.drift = any(col.drifts for col in report)
+    def walk(self) -> Status | None:
+        """Visit due URLs until none is left; returns why the walk stopped early (None: it did not)."""
+        self.seed()
+        stopped = None
+        while (item := frontier.next_due(self.db)) is not None:
+            if self.options.max_articles is not None and self.counts.articles >= self.options.max_articles:
+                stopped = Status.MAX_ARTICLES
+                break
+            self.visit(item)
+            if self.refusals >= REFUSAL_LIMIT:
+                stopped = Status.REFUSING
+                break
+        waiting = sum(1 for url in self.postponed if frontier.state_of(self.db, url) in (State.PENDING, State.FAILED))
+        if waiting:
+            self.run.note_error(f"{waiting} URL(s) could not be read in this run; they wait in the frontier for a "
+                                "later try (its last_error column says why)")
+        return stopped
 
     def seed(self) -> None:
         with self.db.atomic():
             for url in self.options.start_urls:
                 url = canonicalize_url(url)
-                kind = "article" if ARTICLE_URL.search(url.split("?")[0]) else "listing"
-                frontier.queue_again(self.db, url, kind, self.run_id)
+                kind = "article" if page_kind(url) is Kind.ARTICLE else "listing"
+                frontier.queue_again(self.db, url, kind, self.run.id)
             since = (datetime.now(timezone.utc) - timedelta(days=self.options.recheck_days)).date().isoformat()
             for (url,) in self.db.execute(
                     "select f.url from frontier f join articles a on a.url = f.url "
                     "where f.state = 'done' and a.published_at >= ?", [since]).fetchall():
                 if any(scope.allows(url) for scope in self.scopes.values()):
-                    frontier.queue_again(self.db, url, "article", self.run_id, conditional=True)
+                    frontier.queue_again(self.db, url, "article", self.run.id, conditional=True)
 
     def scope_for(self, url: str) -> Scope | None:
         return next((s for s in self.scopes.values() if s.allows(url)), None)
@@ -119,175 +112,139 @@ class Crawl:
         scope = self.scope_for(item.url)
         if scope is None:
             with self.db.atomic():
-                frontier.mark(self.db, item.url, "out-of-scope", "outside the crawl's host and path")
+                frontier.mark(self.db, item.url, State.OUT_OF_SCOPE, "outside the crawl's host and path")
             return
         robots = self.robots_for(scope)
         if not robots.allows(item.url, self.options.user_agent):
-            if robots.state == "unavailable":
+            if robots.state is RobotsState.UNAVAILABLE:
                 # Nothing on this host may be asked for until robots.txt answers: stop (exit 3) and leave the URL
                 # as it is, so that an outage of robots.txt never uses up the pages' retries.
                 self.refusals = REFUSAL_LIMIT
                 return
             with self.db.atomic():
-                frontier.mark(self.db, item.url, "robots", "disallowed by robots.txt")
-                self.stats.robots_skipped += 1
+                frontier.mark(self.db, item.url, State.ROBOTS, "disallowed by robots.txt")
+            self.counts.robots += 1
             return
         self.throttle_for(scope, robots).wait()
-        headers = {}
-        if item.conditional and item.etag:
-            headers["If-None-Match"] = item.etag
-        if item.conditional and item.last_modified:
-            headers["If-Modified-Since"] = item.last_modified
         self.progress(f"{item.kind} {item.url}")
+
         # Every redirect hop must be in scope and allowed by robots.txt, not only the URL first asked for.
         def allowed(url: str) -> bool:
             return scope.allows(url) and robots.allows(url, self.options.user_agent)
 
         try:
-            result = fetch(self.session, item.url, allowed, self.options.policy, headers)
+            result = fetch(self.session, item.url, allowed, self.options.policy, self.conditional_headers(item))
         except OutOfScope as exc:
-            self.keep(exc.hops)
-            disallowed = scope.allows(exc.url) and not robots.allows(exc.url, self.options.user_agent)
-            with self.db.atomic():
-                if disallowed:
-                    frontier.mark(self.db, item.url, "robots", f"redirected to {exc.url}, disallowed by robots.txt")
-                    self.stats.robots_skipped += 1
-                else:
-                    frontier.mark(self.db, item.url, "out-of-scope", exc.reason)
+            self.stopped_by_scope(item, exc, scope, robots)
             return
         except FetchError as exc:
-            self.stats.requests += max(1, len(exc.hops))
-            self.keep(exc.hops)
+            self.counts.requests += max(1, len(exc.hops))
+            captures = self.keep(exc.hops)
             with self.db.atomic():
-                if self.postpone(item.url, exc.reason, item.attempts) == "failed":
-                    self.stats.failed += 1
+                self.run.record_failure(item.url, exc.reason, captures)
+                self.postpone(item, exc.reason)
             return
-        self.stats.requests += len(result.hops)
-        self.stats.retried += result.retries
-        if item.kind == "listing":
-            self.handle_listing(item, result)
-        else:
-            self.handle_article(item, result)
-
-    def keep(self, hops: list[Exchange], last_revisit: Capture | None = None) -> list[Capture]:
-        """Write every hop to the WARC (the final one as a revisit when its payload is unchanged)."""
-        captures = []
-        for i, hop in enumerate(hops):
-            revisit = last_revisit if i == len(hops) - 1 else None
-            captures.append(self.archive.write_exchange(hop, revisit_of=revisit))
-        return captures
-
-    def handle_listing(self, item: frontier.Item, result: FetchResult) -> None:
-        final = result.final
+        self.counts.requests += len(result.hops)
+        self.counts.retried += result.retries
+        if item.kind == "article" and self.unchanged(item, result):
+            return
         captures = self.keep(result.hops)
-        if final.status != 200 or not final.is_html:
-            self.after_bad_status(item, result, captures)
-            return
-        scope = self.scope_for(item.url)
-        try:
-            listing = find_links(final.decoded_body(self.options.policy.max_bytes), final.url,
-                                 final.content_type, scope.allows)
-        except FetchError as exc:  # a body past the cap, or not what its Content-Encoding says
-            self.after_bad_status(item, result, captures, exc.reason)
-            return
-        if not (listing.articles or listing.listings) and is_refusal(final):
-            self.after_bad_status(item, result, captures, "block page served instead of the listing")
-            return
+        reading = read_response(result.final, expect=Kind.LISTING if item.kind == "listing" else None,
+                                max_bytes=self.options.policy.max_bytes, in_scope=scope.allows)
         with self.db.atomic():
-            self.store.record_captures(self.db, captures, final.content_type, self.run_id)
-            new = 0
-            for url, title in listing.articles:
-                state = frontier.known_before(self.db, url, self.run_id)
-                if state is None:  # unknown, or first seen earlier in this run (on the home page, say)
-                    frontier.add(self.db, url, "article", item.url, title, self.run_id)
-                    new += 1
-                elif state in ("gone", "not-article", "failed"):
-                    # Still listed, so perhaps back (a 404 during maintenance, an error page while the CMS
-                    # was publishing): asked for again, once a run, while the site lists it.
-                    frontier.queue_once(self.db, url, "article", self.run_id, found_on=item.url)
-            # Other listings' first pages (the columns, from the home page) are looked at once every run.
-            for url in listing.listings:
-                frontier.queue_once(self.db, url, "listing", self.run_id, found_on=item.url)
-            # Listings run newest first: walk on while every link on this page was new. A page never seen
-            # before (a first crawl, or one resumed after a kill) is always walked past.
-            first_visit = item.state_before != "done"
-            all_new = bool(listing.articles) and new == len(listing.articles)
-            if listing.next_pages and (first_visit or all_new):
-                frontier.queue_once(self.db, listing.next_pages[0], "listing", self.run_id, found_on=item.url)
-            frontier.mark(self.db, item.url, "done", etag=final.header("ETag"),
-                          last_modified=final.header("Last-Modified"))
-        self.note_success(scope)
-        self.stats.listing_pages += 1
+            self.run.record(reading.outcome, captures)
+            self.follow(item, reading, result.final)
+        if reading.kind.is_refusal:
+            self.note_refusal(scope, result.final)
+        elif reading.kind not in _RETRY:
+            self.note_success(scope)
 
-    def handle_article(self, item: frontier.Item, result: FetchResult) -> None:
-        final = result.final
-        last = self.store.last_capture(self.db, item.url)
-        unchanged_payload = (final.status == 200 and last is not None
-                             and last.payload_digest == _digest(final.body))
-        captures = self.keep(result.hops, last_revisit=last if unchanged_payload or final.status == 304 else None)
-        if final.status == 304 or unchanged_payload:
-            with self.db.atomic():
-                self.store.record_captures(self.db, captures, final.content_type, self.run_id)
-                self.store.touch_article(self.db, item.url)
-                frontier.mark(self.db, item.url, "done")
-            self.stats.unchanged += 1
-            self.note_success(self.scope_for(item.url))
-            return
-        if final.status != 200 or not final.is_html:
-            self.after_bad_status(item, result, captures)
-            return
-        try:
-            article = parse_article(final.decoded_body(self.options.policy.max_bytes), final.url,
-                                    final.content_type)
-        except NotAnArticle as exc:
-            if is_refusal(final):
-                self.after_bad_status(item, result, captures, "block page served instead of the article")
-                return
-            with self.db.atomic():
-                self.store.record_captures(self.db, captures, final.content_type, self.run_id)
-                frontier.mark(self.db, item.url, "not-article", exc.reason)
-            self.stats.not_article += 1
-            return
-        except FetchError as exc:  # a body past the cap, or not what its Content-Encoding says
-            self.after_bad_status(item, result, captures, exc.reason)
-            return
-        if sum(map(len, article.paragraphs)) < 300 and is_refusal(final):
-            # A captcha page (a heading and a sentence) reads like a short article: a refusal, never stored.
-            self.after_bad_status(item, result, captures, "block page served instead of the article")
-            return
-        article.url = canonicalize_url(item.url)
-        with self.db.atomic():
-            ids = self.store.record_captures(self.db, captures, final.content_type, self.run_id)
-            outcome = self.store.store_article(self.db, article, capture_id=ids[-1], run_id=self.run_id)
-            frontier.mark(self.db, item.url, "done", etag=final.header("ETag"),
-                          last_modified=final.header("Last-Modified"))
-        setattr(self.stats, outcome, getattr(self.stats, outcome) + 1)
-        self.note_success(self.scope_for(item.url))
+    def conditional_headers(self, item: frontier.Item) -> dict[str, str]:
+        headers = {}
+        if item.conditional and item.etag:
+            headers["If-None-Match"] = item.etag
+        if item.conditional and item.last_modified:
+            headers["If-Modified-Since"] = item.last_modified
+        return headers
 
-    def after_bad_status(self, item: frontier.Item, result: FetchResult, captures: list[Capture],
-                         problem: str | None = None) -> None:
-        """Record the captures and what the response means: gone, not an article, or a failure to retry later
-        (a refusal among them: counted, and the throttle slows down)."""
-        final = result.final
+    def stopped_by_scope(self, item: frontier.Item, exc: OutOfScope, scope: Scope, robots: Robots) -> None:
+        """A redirect (or a private address) the crawl may not follow: the hops so far are kept."""
+        captures = self.keep(exc.hops)
+        disallowed = scope.allows(exc.url) and not robots.allows(exc.url, self.options.user_agent)
         with self.db.atomic():
-            self.store.record_captures(self.db, captures, final.content_type, self.run_id)
-            if problem:
-                if problem.startswith("block page"):
-                    self.note_refusal(self.scope_for(item.url), final)
-                if self.postpone(item.url, problem, item.attempts) == "failed":
-                    self.stats.failed += 1
-            elif final.status in (404, 410):
-                frontier.mark(self.db, item.url, "gone", f"HTTP {final.status}")
-                self.store.mark_gone(self.db, item.url, final.status)
-            elif final.status == 200:
-                frontier.mark(self.db, item.url, "not-article", f"not HTML ({final.content_type or 'no type'})")
-                self.stats.not_article += 1
+            self.run.save_captures(captures)
+            if disallowed:
+                frontier.mark(self.db, item.url, State.ROBOTS, f"redirected to {exc.url}, disallowed by robots.txt")
             else:
-                if is_refusal(final):
-                    self.note_refusal(self.scope_for(item.url), final)
-                if self.postpone(item.url, f"HTTP {final.status}", item.attempts) == "failed":
-                    self.stats.failed += 1
+                frontier.mark(self.db, item.url, State.OUT_OF_SCOPE, exc.reason)
+        if disallowed:
+            self.counts.robots += 1
 
+    def unchanged(self, item: frontier.Item, result: FetchResult) -> bool:
+        """A 304, or the very bytes the stored article was read from: kept as a revisit record, nothing parsed."""
+        final = result.final
+        last = current_capture(self.db, canonicalize_url(final.url))
+        same = final.status == 200 and last is not None and last.payload_digest == payload_digest(final.body)
+        if not (same or final.status == 304):
+            return False
+        captures = self.keep(result.hops, revisit_of=last)
+        with self.db.atomic():
+            self.run.save_captures(captures[:-1])
+            self.run.record_revisit(captures[-1])
+            frontier.mark(self.db, item.url, State.DONE)
+        self.note_success(self.scope_for(item.url))
+        return True
+
+    def keep(self, hops: list[Exchange], revisit_of: Capture | None = None) -> list[Capture]:
+        """Write every hop to the WARC (the final one as a revisit of ``revisit_of`` when given)."""
+        return [self.archive.write_exchange(hop, revisit_of=revisit_of if i == len(hops) - 1 else None)
+                for i, hop in enumerate(hops)]
+
+    def follow(self, item: frontier.Item, reading: Reading, final: Exchange) -> None:
+        """The URL's next state in the frontier, and for a listing the links it leads to."""
+        kind, reason = reading.kind, reading.outcome.reason
+        if kind is Kind.ARTICLE:
+            frontier.mark(self.db, item.url, State.DONE, etag=final.header("ETag"),
+                          last_modified=final.header("Last-Modified"))
+        elif kind is Kind.LISTING and item.kind == "listing":
+            self.queue_links(item, reading)
+            frontier.mark(self.db, item.url, State.DONE, etag=final.header("ETag"),
+                          last_modified=final.header("Last-Modified"))
+        elif kind is Kind.GONE:
+            frontier.mark(self.db, item.url, State.GONE, reason)
+        elif kind in _RETRY:
+            self.postpone(item, reason)
+        else:
+            frontier.mark(self.db, item.url, State.NOT_ARTICLE, reason)
+
+    def queue_links(self, item: frontier.Item, reading: Reading) -> None:
+        listing = reading.listing
+        new = 0
+        for url, title in listing.articles:
+            state = frontier.known_before(self.db, url, self.run.id)
+            if state is None:  # unknown, or first seen earlier in this run (on the home page, say)
+                frontier.add(self.db, url, "article", item.url, title, self.run.id)
+                new += 1
+            elif state in (State.GONE, State.NOT_ARTICLE, State.FAILED):
+                # Still listed, so perhaps back (a 404 during maintenance, an error page while the CMS was
+                # publishing): asked for again, once a run, while the site lists it.
+                frontier.queue_once(self.db, url, "article", self.run.id, found_on=item.url)
+        # Other listings' first pages (the columns, from the home page) are looked at once every run.
+        for url in listing.listings:
+            frontier.queue_once(self.db, url, "listing", self.run.id, found_on=item.url)
+        # Listings run newest first: walk on while every link on this page was new. A page never seen before (a
+        # first crawl, or one resumed after a kill) is always walked past.
+        first_visit = item.state_before != State.DONE
+        all_new = bool(listing.articles) and new == len(listing.articles)
+        if listing.next_pages and (first_visit or all_new):
+            frontier.queue_once(self.db, listing.next_pages[0], "listing", self.run.id, found_on=item.url)
+
+    def postpone(self, item: frontier.Item, error: str) -> None:
+        """Try the URL again later (or give up on it after frontier.MAX_ATTEMPTS); it counts against this run."""
+        frontier.postpone(self.db, item.url, error, item.attempts)
+        self.postponed.add(item.url)
+
+    # -- politeness ----------------------------------------------------------------------------------------
     def note_refusal(self, scope: Scope | None, exchange: Exchange) -> None:
         """REFUSAL_LIMIT refusals in a row stop the run; each one lengthens the pause (at least Retry-After)."""
         self.refusals += 1
@@ -300,22 +257,15 @@ class Crawl:
         if scope and scope.netloc in self.throttles:
             self.throttles[scope.netloc].recovered()
 
-    def postpone(self, url: str, error: str, attempts: int, base_seconds: float = 60.0) -> str:
-        state = frontier.postpone(self.db, url, error, attempts, base_seconds)
-        if state == "pending":
-            self.postponed.add(url)
-        return state
-
-    # -- politeness ----------------------------------------------------------------------------------------
     def robots_for(self, scope: Scope) -> Robots:
         robots = self.robots.get(scope.netloc)
-        if robots is None or (robots.state == "unavailable" and time.monotonic() >= robots.retry_after):
+        if robots is None or (robots.state is RobotsState.UNAVAILABLE and time.monotonic() >= robots.retry_after):
             result, robots = fetch_robots(self.session, scope, self.options.policy)
-            self.stats.requests += len(result.hops) if result else 1
+            self.counts.requests += len(result.hops) if result else 1
             if result and result.hops:
                 captures = self.keep(result.hops)
                 with self.db.atomic():
-                    self.store.record_captures(self.db, captures, result.final.content_type, self.run_id)
+                    self.run.save_captures(captures)
             self.robots[scope.netloc] = robots
         return robots
 
@@ -328,33 +278,32 @@ class Crawl:
         return throttle
 
 
-def _host(netloc: str) -> str | None:
-    from urllib.parse import urlsplit
-
-    return urlsplit(f"//{netloc}").hostname
-
-
-def _digest(body: bytes) -> str:
-    from .warc import payload_digest
-
-    return payload_digest(body)
-
-
-def run_crawl(options: CrawlOptions, progress: Callable[[str], None] | None = None) -> CrawlStats:
-    """Run one crawl under the database lock, after recovering WARC files a killed run left open."""
-    from pipelines import crawl_store
-    from pipelines.errors import StorageError
-    from pipelines.schema import open_archive, storage_error
-
-    with crawl_lock(options.db_path):
-        recover_open_files(options.warc_directory) if options.warc_directory.exists() else None
+def run_crawl(options: CrawlOptions, progress: Callable[[str], None] | None = None) -> RunResult:
+    """Run one crawl under the archive's lock, after recovering WARC files a killed run left open."""
+    with archive_lock(options.db_path, "crawl"):
+        if options.warc_directory.exists():
+            recover_open_files(options.warc_directory)
         db = open_archive(options.db_path)
         try:
-            return Crawl(options, db, crawl_store, progress).run()
+            run = Run.start(db, "crawl", options.start_urls, software=__version__, parser_version=PARSER_VERSION)
+            crawl = None
+            try:
+                crawl = Crawl(options, db, run, progress)
+                stopped = crawl.walk()
+                if options.drift_check:
+                    run.check_health()
+            except BaseException as exc:
+                # A full disk, a read-only database, Ctrl-C: the response in flight was rolled back; record the run
+                # as aborted if the database still can, and let the first error be the one reported.
+                with suppress(Exception):
+                    if crawl is not None:
+                        crawl.archive.close()
+                run.abort(exc)
+                raise
+            crawl.archive.close()
+            return run.finish(stopped)
         except sqlite3.Error as exc:  # mid-run: a full disk, the database made read-only
             raise storage_error(exc, options.db_path) from exc
-        except WarcWriteError as exc:
-            raise StorageError(str(exc)) from exc
         finally:
             with suppress(sqlite3.Error):
                 db.close()

@@ -1,24 +1,17 @@
-"""What a crawl is told (CrawlOptions) and what it tells back (CrawlStats), apart from the crawl itself.
-
-``scraper.crawl`` re-exports all of it; the CLI, tests and benchmarks build options and read stats from here.
-"""
+"""What a crawl is told: CrawlOptions. (What it tells back is a ``pipelines.run.RunResult``.)"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipelines.warc import warc_directory
+
 from . import USER_AGENT
-from .errors import ScraperError
 from .fetch import FetchPolicy
-from .warc import warc_directory
 
 DEFAULT_START = "https://gdxk.southcn.com/cz/"
 REFUSAL_LIMIT = 3  # consecutive refusals (429/403/block pages) before the run stops with exit code 3
-
-
-class SiteRefusing(ScraperError):
-    """The site keeps answering with rate limits or block pages: stop, and try another day."""
 
 
 @dataclass
@@ -37,37 +30,3 @@ class CrawlOptions:
     @property
     def warc_directory(self) -> Path:
         return warc_directory(self.db_path, self.warc_dir)
-
-
-@dataclass
-class CrawlStats:
-    listing_pages: int = 0
-    new: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    failed: int = 0
-    retried: int = 0
-    not_article: int = 0
-    robots_skipped: int = 0
-    requests: int = 0
-    stopped: str | None = None  # why the run stopped early: "refusing", "max-articles"
-    health: list[str] = field(default_factory=list)  # the health lines (pipelines.health)
-    drift: bool = False
-
-    @property
-    def articles(self) -> int:
-        return self.new + self.updated + self.unchanged
-
-    def summary(self) -> str:
-        return (f"listing pages {self.listing_pages}, new {self.new}, updated {self.updated}, "
-                f"unchanged {self.unchanged}, failed {self.failed}, retried {self.retried}"
-                + (f", not an article {self.not_article}" if self.not_article else "")
-                + (f", disallowed by robots.txt {self.robots_skipped}" if self.robots_skipped else ""))
-
-    @property
-    def exit_code(self) -> int:
-        if self.stopped == "refusing":
-            return 3
-        if self.drift:
-            return 4
-        return 1 if self.failed else 0

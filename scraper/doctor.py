@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .article import Article
+from pipelines.item import Article
+
 from .decode import decode_html
 from .errors import NotAnArticle
 from .lines import line_score

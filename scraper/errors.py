@@ -1,4 +1,8 @@
-"""Named exceptions, each with a message a user can act on."""
+"""Named exceptions of the scraper's side, each with a message a user can act on."""
+
+from __future__ import annotations
+
+from pipelines.item import Kind
 
 
 class ScraperError(Exception):
@@ -6,10 +10,12 @@ class ScraperError(Exception):
 
 
 class NotAnArticle(ScraperError):
-    """The page is not a single article: a listing, an error page, an empty or binary body."""
+    """The page is not a single article: a listing, an error page, an empty or binary body. ``kind`` says which
+    (a ``pipelines.item.Kind``), ``reason`` says why, in words."""
 
-    def __init__(self, reason: str, url: str | None = None):
+    def __init__(self, reason: str, url: str | None = None, kind: Kind = Kind.NO_ARTICLE):
         self.reason = reason
         self.url = url
+        self.kind = kind
         where = f"{url}: " if url else ""
         super().__init__(f"{where}not an article: {reason}")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import random
 import time
-import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from urllib.parse import urljoin, urlsplit
@@ -18,6 +17,8 @@ from urllib3.exceptions import HTTPError as Urllib3HTTPError
 from urllib3.exceptions import NewConnectionError
 from urllib3.exceptions import TimeoutError as Urllib3TimeoutError
 from urllib3.util.retry import Retry
+
+from pipelines.warc import Exchange
 
 from . import USER_AGENT
 from .errors import ScraperError
@@ -40,58 +41,12 @@ class OutOfScope(FetchError):
     """A URL (or a redirect) outside the host and path the crawl was pointed at: never requested."""
 
 
-class BodyTooLarge(FetchError):
-    """The body passed the size cap (or decompressed past it): aborted, not stored."""
+class BodyError(FetchError):
+    """The connection broke, stalled past the deadline or ended early while the body was read: tried again."""
 
 
-@dataclass
-class Exchange:
-    """One request and the response to it, byte for byte what goes into the WARC."""
-
-    url: str
-    request_headers: list[tuple[str, str]]
-    status: int
-    reason: str
-    response_headers: list[tuple[str, str]]
-    body: bytes  # the payload as sent on the wire (still content-encoded), de-chunked
-    fetched_at: datetime
-    http_version: str = "HTTP/1.1"
-
-    def header(self, name: str) -> str | None:
-        name = name.lower()
-        return next((v for k, v in self.response_headers if k.lower() == name), None)
-
-    @property
-    def content_type(self) -> str:
-        return self.header("Content-Type") or ""
-
-    @property
-    def is_html(self) -> bool:
-        ctype = self.content_type.split(";")[0].strip().lower()
-        return ctype in ("text/html", "application/xhtml+xml", "") and self.status == 200
-
-    def decoded_body(self, max_bytes: int) -> bytes:
-        """The payload with Content-Encoding undone, stopping at max_bytes so a gzip bomb cannot fill memory.
-
-        Raises BodyTooLarge past the cap, and FetchError for a body that is not what its Content-Encoding says
-        (or is cut short): what a browser shows as a content-decoding error.
-        """
-        encoding = (self.header("Content-Encoding") or "").strip().lower()
-        if encoding not in ("gzip", "x-gzip", "deflate") or not self.body:
-            return self.body
-        # gzip, zlib-wrapped deflate, then raw deflate (which some servers send as "deflate").
-        for wbits in ((16 + zlib.MAX_WBITS,) if "gzip" in encoding else ()) + (zlib.MAX_WBITS, -zlib.MAX_WBITS):
-            decompressor = zlib.decompressobj(wbits)
-            try:
-                out = decompressor.decompress(self.body, max_bytes + 1)
-            except zlib.error:
-                continue
-            if len(out) > max_bytes:
-                raise BodyTooLarge(self.url, f"decompressed body passed the {max_bytes:,}-byte cap")
-            if not decompressor.eof:
-                raise FetchError(self.url, f"body: the {encoding} stream is cut short")
-            return out
-        raise FetchError(self.url, f"body: Content-Encoding {encoding}, but the body is not {encoding} data")
+class ResponseTooLarge(FetchError):
+    """The response body passed the size cap while it was read: aborted, not stored, not tried again in this run."""
 
 
 @dataclass
@@ -189,10 +144,8 @@ def _get_with_body_retries(session, url, policy, extra_headers) -> tuple[Exchang
         try:
             exchange, retries = _get_once(session, url, policy, extra_headers)
             return exchange, retries + attempt
-        except BodyTooLarge:
-            raise
-        except FetchError as exc:
-            if attempt >= policy.body_retries or not exc.reason.startswith("body:"):
+        except BodyError:
+            if attempt >= policy.body_retries:
                 raise
         attempt += 1
         time.sleep(policy.backoff * (2 ** attempt) * random.uniform(0.5, 1.0))
@@ -228,25 +181,25 @@ def _get_once(session, url, policy, extra_headers) -> tuple[Exchange, int]:
 def _read_body(response: requests.Response, url: str, policy: FetchPolicy, watch: Deadline) -> bytes:
     declared = response.headers.get("Content-Length")
     if declared and declared.isdigit() and int(declared) > policy.max_bytes:
-        raise BodyTooLarge(url, f"Content-Length {int(declared):,} passes the {policy.max_bytes:,}-byte cap")
+        raise ResponseTooLarge(url, f"Content-Length {int(declared):,} passes the {policy.max_bytes:,}-byte cap")
     chunks, size = [], 0
     try:
         for chunk in response.raw.stream(64 * 1024, decode_content=False):
             chunks.append(chunk)
             size += len(chunk)
             if size > policy.max_bytes:
-                raise BodyTooLarge(url, f"body passed the {policy.max_bytes:,}-byte cap")
+                raise ResponseTooLarge(url, f"body passed the {policy.max_bytes:,}-byte cap")
             if time.monotonic() - watch.started > policy.deadline:
-                raise FetchError(url, f"body: deadline of {policy.deadline:g}s passed while reading")
+                raise BodyError(url, f"body: deadline of {policy.deadline:g}s passed while reading")
     except (Urllib3HTTPError, OSError, requests.exceptions.RequestException) as exc:
         if watch.fired:  # the deadline's timer cut the socket (a body dripped slower than the deadline allows)
-            raise FetchError(url, f"body: deadline of {policy.deadline:g}s passed while reading") from None
-        raise FetchError(url, f"body: connection broke while reading ({_short(exc)})") from None
+            raise BodyError(url, f"body: deadline of {policy.deadline:g}s passed while reading") from None
+        raise BodyError(url, f"body: connection broke while reading ({_short(exc)})") from None
     if watch.fired:  # cut while the head was still coming: what arrived is not a whole response
-        raise FetchError(url, f"body: deadline of {policy.deadline:g}s passed while reading")
+        raise BodyError(url, f"body: deadline of {policy.deadline:g}s passed while reading")
     body = b"".join(chunks)
     if declared and declared.isdigit() and len(body) < int(declared):
-        raise FetchError(url, f"body: short body ({len(body)} of {declared} bytes)")
+        raise BodyError(url, f"body: short body ({len(body)} of {declared} bytes)")
     return body
 
 

@@ -9,20 +9,27 @@ stored) or still pending, never half of each.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from enum import Enum
 
 from sqlite_utils import Database
 
+from pipelines.times import utc_later, utc_now
+
 TABLE = "frontier"
-# pending: to fetch; done: fetched and handled; failed: gave up after retries; gone: 404/410;
-# robots: disallowed by robots.txt; not-article: fetched, but no article on it; out-of-scope: redirected away.
-STATES = ("pending", "done", "failed", "gone", "robots", "not-article", "out-of-scope")
 KINDS = ("listing", "article")
 MAX_ATTEMPTS = 5
 
 
-def now_iso() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+class State(str, Enum):
+    """A URL's state in the frontier (the text is what the table holds)."""
+
+    PENDING = "pending"  # to fetch
+    DONE = "done"  # fetched and handled
+    FAILED = "failed"  # gave up after MAX_ATTEMPTS tries
+    GONE = "gone"  # 404/410
+    ROBOTS = "robots"  # disallowed by robots.txt
+    NOT_ARTICLE = "not-article"  # fetched, but no article on it
+    OUT_OF_SCOPE = "out-of-scope"  # redirected away from the crawl's host and path
 
 
 @dataclass
@@ -37,10 +44,6 @@ class Item:
     state_before: str | None  # the state this URL had when the run queued it again (None: never fetched)
 
 
-def is_known(db: Database, url: str) -> bool:
-    return bool(db.execute(f"select 1 from {TABLE} where url = ?", [url]).fetchone())
-
-
 def state_of(db: Database, url: str) -> str | None:
     row = db.execute(f"select state from {TABLE} where url = ?", [url]).fetchone()
     return row[0] if row else None
@@ -51,7 +54,7 @@ def add(db: Database, url: str, kind: str, found_on: str | None = None, title: s
     """Add a newly discovered URL as pending; returns False (and changes nothing) when it is already known."""
     cursor = db.execute(
         f"insert or ignore into {TABLE} (url, kind, state, attempts, found_on, title_hint, discovered_at, "
-        "discovered_run) values (?, ?, 'pending', 0, ?, ?, ?, ?)", [url, kind, found_on, title, now_iso(), run_id])
+        "discovered_run) values (?, ?, 'pending', 0, ?, ?, ?, ?)", [url, kind, found_on, title, utc_now(), run_id])
     return cursor.rowcount == 1
 
 
@@ -88,33 +91,29 @@ def next_due(db: Database, kinds: tuple[str, ...] = KINDS) -> Item | None:
         row = db.execute(
             f"select url, kind, attempts, found_on, etag, last_modified, conditional, state_before from {TABLE} "
             "indexed by frontier_state_kind where state = 'pending' and kind = ? "
-            "and (next_try is null or next_try <= ?) order by rowid limit 1", [kind, now_iso()]).fetchone()
+            "and (next_try is null or next_try <= ?) order by rowid limit 1", [kind, utc_now()]).fetchone()
         if row:
             return Item(*row[:6], bool(row[6]), row[7])
     return None
 
 
-def mark(db: Database, url: str, state: str, error: str | None = None, etag: str | None = None,
+def mark(db: Database, url: str, state: State, error: str | None = None, etag: str | None = None,
          last_modified: str | None = None) -> None:
-    assert state in STATES
+    state = State(state)  # ValueError for a state the frontier does not know
     db.execute(
         f"update {TABLE} set state = ?, last_error = ?, fetched_at = ?, next_try = null, conditional = 0, "
         "etag = coalesce(?, etag), last_modified = coalesce(?, last_modified) where url = ?",
-        [state, error, now_iso(), etag, last_modified, url])
+        [state.value, error, utc_now(), etag, last_modified, url])
 
 
-def postpone(db: Database, url: str, error: str, attempts: int, base_seconds: float = 60.0) -> str:
+def postpone(db: Database, url: str, error: str, attempts: int, base_seconds: float = 60.0) -> State:
     """Record a failed try; the URL is tried again later (exponential), or marked failed after MAX_ATTEMPTS."""
     attempts += 1
     if attempts >= MAX_ATTEMPTS:
         db.execute(f"update {TABLE} set state = 'failed', attempts = ?, last_error = ?, next_try = null "
                    "where url = ?", [attempts, error, url])
-        return "failed"
-    next_try = datetime.now(timezone.utc) + timedelta(seconds=base_seconds * 2 ** (attempts - 1))
+        return State.FAILED
+    next_try = utc_later(base_seconds * 2 ** (attempts - 1))
     db.execute(f"update {TABLE} set state = 'pending', attempts = ?, last_error = ?, next_try = ? where url = ?",
-               [attempts, error, next_try.strftime("%Y-%m-%dT%H:%M:%SZ"), url])
-    return "pending"
-
-
-def counts(db: Database) -> dict[str, int]:
-    return {state: n for state, n in db.execute(f"select state, count(*) from {TABLE} group by state")}
+               [attempts, error, next_try, url])
+    return State.PENDING

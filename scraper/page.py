@@ -9,6 +9,8 @@ from functools import cached_property
 import lxml.html
 from lxml import etree
 
+from pipelines.item import Kind
+
 from .decode import DecodedPage
 from .errors import NotAnArticle
 from .lines import Line, page_lines
@@ -73,14 +75,6 @@ class Page:
     def select(self, xpath: str) -> list[etree._Element]:
         return self.root.xpath(xpath)
 
-    def index_of(self, element: etree._Element) -> int | None:
-        """Index of the first line that comes from element or from inside it."""
-        inside = set(element.iter())
-        for i, line in enumerate(self.lines):
-            if line.element is not None and line.element in inside:
-                return i
-        return None
-
     def line_span(self, element: etree._Element) -> tuple[int, int] | None:
         """The lines [start, end) that lie inside element."""
         inside = set(element.iter())
@@ -94,7 +88,7 @@ def parse_page(decoded: DecodedPage, url: str) -> Page:
     if not text.strip():
         raise NotAnArticle("the body is empty", url)
     if "<" not in text[:5000]:
-        raise NotAnArticle("the body is not HTML", url)
+        raise NotAnArticle("the body is not HTML", url, Kind.NOT_HTML)
     try:
         root = lxml.html.document_fromstring(text)
     except (etree.ParserError, ValueError) as exc:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import re
 
+from pipelines.item import Article, Image, Kind
+
 from . import PARSER_VERSION
-from .article import Article, Image
 from .decode import decode_html
 from .errors import NotAnArticle
 from .lines import BOILERPLATE, Line
 from .page import Page, parse_page
 from .plugins import all_templates
+from .sites import place
 from .templates import Fields, Template
 from .templates.generic import extract_fields as generic_fields
 from .text import author_credits, editor_credit, find_dates, labelled_values, looks_like_heading
@@ -39,28 +41,29 @@ def reject_non_html(data: bytes, url: str | None = None) -> None:
         raise NotAnArticle("the body is empty", url)
     head = data[:2048]
     if head.startswith(_BINARY_MAGIC) or (b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff"))):
-        raise NotAnArticle("the body is binary, not HTML", url)
+        raise NotAnArticle("the body is binary, not HTML", url, Kind.NOT_HTML)
 
 
 def select_template(page: Page) -> Template:
     for template in all_templates():
         if template.matches(page):
             return template
-    raise RuntimeError("no template matched; the generic template should match every page")
+    raise LookupError("no template matched; the fallback (generic) template matches every page")
 
 
 def extract_article(page: Page) -> Article:
     template = select_template(page)
     fields = template.extract(page)
-    if template.name != "generic":
+    if not template.fallback:
         generic_fields(page, fields)
     if fields.body is None:
         raise NotAnArticle("no body text was found on the page", page.url)
     body_lines = page.lines[fields.body[0]:fields.body[1]]
     reject_non_article(page, fields, body_lines)
+    collection, column = place(page.url, fields.breadcrumb)
     article = Article(
         url=canonicalize_url(page.url),
-        site=template.site if template.site != "any" else page.host or None,
+        site=template.site or page.host or None,
         extractor=template.name,
         parser_version=PARSER_VERSION,
         encoding=page.decoded.encoding,
@@ -71,11 +74,13 @@ def extract_article(page: Page) -> Article:
         source=fields.source,
         authors=list(fields.authors),
         editor=fields.editor,
+        collection=collection,
+        column=column,
         breadcrumb=list(fields.breadcrumb),
         field_rules={("published_at" if k == "published" else k): v for k, v in fields.rules.items()},
     )
     clean_body(article, body_lines, page.url)
-    expected = EXPECTED_FIELDS + (("breadcrumb",) if template.name != "generic" else ())
+    expected = EXPECTED_FIELDS + (("breadcrumb",) if not template.fallback else ())
     article.warnings = [f"{name}: not found" for name in expected if getattr(article, name) in (None, [])]
     if page.decoded.replaced:
         article.warnings.append(f"encoding: {page.decoded.replaced} undecodable bytes shown as \ufffd")
@@ -89,13 +94,14 @@ def reject_non_article(page: Page, fields: Fields, body_lines: list[Line]) -> No
     link_chars = sum(line.link_chars for line in body_lines)
     link_lines = sum(1 for line in body_lines if line.link_density > 0.6 and len(line.text) >= 6)
     if link_lines >= 5 and link_chars > 0.4 * text_chars:
-        raise NotAnArticle(f"the page is a list of {link_lines} links (a listing page?)", page.url)
+        raise NotAnArticle(f"the page is a list of {link_lines} links (a listing page?)", page.url,
+                           Kind.LISTING)
     plain = text_chars - link_chars
     if plain < 15:
         raise NotAnArticle("the page has no body text", page.url)
     title = fields.title or page.html_title
     if title and _ERROR_TITLE.search(title) and plain < 300:
-        raise NotAnArticle(f"the page is an error page ({title!r})", page.url)
+        raise NotAnArticle(f"the page is an error page ({title!r})", page.url, Kind.ERROR_PAGE)
 
 
 def is_info_line(line: Line) -> bool:

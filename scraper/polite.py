@@ -3,25 +3,18 @@
 from __future__ import annotations
 
 import random
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import Enum
 from urllib.parse import urlsplit, urlunsplit
 
 from protego import Protego
 
-from .errors import ScraperError
-from .fetch import Exchange, FetchError, FetchPolicy, FetchResult, fetch
+from pipelines.errors import UnreadableBody
+
+from .fetch import FetchError, FetchPolicy, FetchResult, fetch
 from .netguard import names_private_host
-
-# What block and captcha pages say (served with status 200 in place of the page asked for).
-_BLOCK_PAGE = re.compile(
-    r"访问过于频繁|请求过于频繁|访问受限|安全验证|人机验证|验证码|captcha|access denied|too many requests", re.I)
-
-
-class RobotsDisallowed(ScraperError):
-    """robots.txt forbids this URL to our user agent; it is not requested."""
 
 
 @dataclass(frozen=True)
@@ -72,24 +65,30 @@ class Scope:
         return Scope(self.scheme, self.netloc, prefix if prefix.startswith("/") else "/" + prefix)
 
 
+class RobotsState(str, Enum):
+    RULES = "rules"  # 2xx: its rules apply
+    ALLOW_ALL = "allow-all"  # 4xx: no robots.txt, everything is allowed
+    UNAVAILABLE = "unavailable"  # 5xx or no answer: nothing may be fetched until it answers
+
+
 @dataclass
 class Robots:
     """What robots.txt says for one host: rules, allow-all (4xx), or unavailable (5xx/unreachable)."""
 
-    state: str  # "rules", "allow-all", "unavailable"
+    state: RobotsState
     parser: Protego | None = None
     retry_after: float = 0.0  # monotonic time when an unavailable robots.txt may be asked again
     detail: str = ""
 
     def allows(self, url: str, user_agent: str) -> bool:
-        if self.state == "allow-all":
+        if self.state is RobotsState.ALLOW_ALL:
             return True
-        if self.state == "unavailable":
+        if self.state is RobotsState.UNAVAILABLE:
             return False
         return self.parser.can_fetch(url, user_agent)
 
     def crawl_delay(self, user_agent: str) -> float | None:
-        if self.state != "rules":
+        if self.state is not RobotsState.RULES:
             return None
         delay = self.parser.crawl_delay(user_agent)
         return float(delay) if delay is not None else None
@@ -98,17 +97,17 @@ class Robots:
 def read_robots(result: FetchResult | None, error: FetchError | None, retry_in: float = 600.0) -> Robots:
     """RFC 9309: 2xx gives rules; 4xx allows everything; 5xx or no answer disallows until retried."""
     if result is None:
-        return Robots("unavailable", retry_after=time.monotonic() + retry_in, detail=str(error))
+        return Robots(RobotsState.UNAVAILABLE, retry_after=time.monotonic() + retry_in, detail=str(error))
     final = result.final
     if 200 <= final.status < 300:
         try:
             text = final.decoded_body(512 * 1024).decode("utf-8", errors="replace")
-        except FetchError:  # a robots.txt bomb: read what the cap allows of it as if it were empty
+        except UnreadableBody:  # a robots.txt bomb, or not gzip as it says: read as if it were empty
             text = ""
-        return Robots("rules", Protego.parse(text), detail=f"HTTP {final.status}")
+        return Robots(RobotsState.RULES, Protego.parse(text), detail=f"HTTP {final.status}")
     if 400 <= final.status < 500:
-        return Robots("allow-all", detail=f"HTTP {final.status}")
-    return Robots("unavailable", retry_after=time.monotonic() + retry_in, detail=f"HTTP {final.status}")
+        return Robots(RobotsState.ALLOW_ALL, detail=f"HTTP {final.status}")
+    return Robots(RobotsState.UNAVAILABLE, retry_after=time.monotonic() + retry_in, detail=f"HTTP {final.status}")
 
 
 def fetch_robots(session, scope: Scope, policy: FetchPolicy | None = None) -> tuple[FetchResult | None, Robots]:
@@ -159,34 +158,6 @@ class Throttle:
             self.sleep(remaining)
         self._last = time.monotonic()
         return max(0.0, remaining)
-
-
-def is_refusal(exchange: Exchange) -> bool:
-    """A rate limit, a ban, or (ask only for pages that held no article) a block or captcha page."""
-    if exchange.status in (429, 403, 503):
-        return True
-    if exchange.status == 200 and len(exchange.body) < 50_000:
-        try:
-            body = exchange.decoded_body(200_000)
-        except FetchError:
-            return False
-        return looks_blocked(body, exchange.content_type)
-    return False
-
-
-def looks_blocked(body: bytes, content_type: str | None = None) -> bool:
-    """A block or captcha page, judged by the text a reader sees: a script or an attribute that merely names a
-    captcha library (a login widget in the footer) does not make an article a block page."""
-    from .decode import decode_html
-    from .errors import NotAnArticle
-    from .page import parse_page
-
-    try:
-        page = parse_page(decode_html(body, content_type), "about:blank")
-    except NotAnArticle:
-        return False
-    visible = " ".join([page.html_title] + [line.text for line in page.lines])
-    return bool(_BLOCK_PAGE.search(visible))
 
 
 def retry_after_seconds(value: str | None) -> float | None:

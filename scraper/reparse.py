@@ -1,73 +1,78 @@
-"""Rebuild every article from its stored WARC capture, without the network (after a parser upgrade)."""
+"""Rebuild every article from its stored WARC capture, without the network (after a parser upgrade).
+
+Each capture is read back (``pipelines.warc.read_record``), read by ``scraper.ingest.read_response`` and stored
+by ``pipelines.run.Run.record``: the path a crawl and an import take. An article the parser no longer takes for
+one is left as it is stored, and the page is recorded in ``dropped`` with the reason.
+"""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
-from dataclasses import dataclass, field
+import sqlite3
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from .errors import NotAnArticle
-from .parse import parse_article
-from .urls import canonicalize_url
-from .warc import capture_path, read_response
+from pipelines.errors import WarcDamaged
+from pipelines.item import Capture, Kind
+from pipelines.lock import archive_lock
+from pipelines.run import Run, RunResult
+from pipelines.schema import open_archive, storage_error
+from pipelines.warc import capture_path, read_record
+
+from . import PARSER_VERSION, __version__
+from .ingest import read_response
 
 
-@dataclass
-class ReparseStats:
-    updated: int = 0
-    unchanged: int = 0
-    not_article: int = 0
-    missing: int = 0  # captures whose WARC file is gone
-    errors: list[str] = field(default_factory=list)
-
-    def summary(self) -> str:
-        return (f"updated {self.updated}, unchanged {self.unchanged}, not an article {self.not_article}, "
-                f"capture missing {self.missing}")
-
-
-def _current_captures(db, batch: int = 500):
-    """(url, capture fields…) of every article's current capture, read in keyset batches: memory stays flat."""
+def current_captures(db, batch: int = 500) -> Iterator[tuple[str, Capture]]:
+    """(article URL, its current capture) for every article read from a WARC record, in keyset batches: memory
+    stays flat."""
     last_id = 0
     while True:
-        rows = db.execute(
-            "select a.id, a.url, c.record_id, c.url, c.fetched_at, c.status, c.content_type, c.payload_digest, "
-            "c.warc_file, c.warc_offset, c.warc_length from articles a join captures c on c.id = a.capture_id "
-            "where c.warc_file is not null and a.id > ? order by a.id limit ?", [last_id, batch]).fetchall()
+        cursor = db.execute(
+            "select a.id as article_id, a.url as article_url, c.* from articles a "
+            "join captures c on c.id = a.capture_id "
+            "where c.warc_file is not null and a.id > ? order by a.id limit ?", [last_id, batch])
+        names = [d[0] for d in cursor.description]
+        rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
         if not rows:
             return
-        last_id = rows[-1][0]
+        last_id = rows[-1]["article_id"]
         for row in rows:
-            yield row[1:]
+            yield row["article_url"], Capture.from_row(row)
 
 
-def reparse_archive(db, warc_dir: str | os.PathLike, progress: Callable[[int], None] | None = None) -> ReparseStats:
-    from pipelines.importer import process_article
-    from pipelines.store import Capture
-
+def reparse_archive(db_path: str, warc_dir: str | os.PathLike,
+                    progress: Callable[[int], None] | None = None) -> RunResult:
+    """Reparse every article's current capture under the archive's lock; a ``runs`` row of kind reparse."""
     warc_dir = Path(warc_dir)
-    stats = ReparseStats()
-    for url, *cap in _current_captures(db):
-        capture = Capture(*cap)
-        path = capture_path(warc_dir, capture.warc_file)
+    with archive_lock(db_path, "reparse"):
+        db = open_archive(db_path, create=False)
         try:
-            _, http_headers, body = read_response(path, capture.warc_offset)
-        except (OSError, StopIteration) as exc:
-            stats.missing += 1
-            stats.errors.append(f"{url}: capture unreadable in {path}: {exc}")
-            continue
-        content_type = http_headers.get_header("Content-Type") if http_headers else capture.content_type
-        try:
-            article = parse_article(body, capture.url, content_type)
-        except NotAnArticle:
-            stats.not_article += 1
-            continue
-        article.url = canonicalize_url(url)
-        outcome = process_article(db, article, capture, None)
-        if outcome == "unchanged":
-            stats.unchanged += 1
-        else:
-            stats.updated += 1
-        if progress:
-            progress(1)
-    return stats
+            run = Run.start(db, "reparse", [str(warc_dir)], software=__version__, parser_version=PARSER_VERSION)
+            try:
+                for url, capture in current_captures(db):
+                    reparse_one(run, url, capture, warc_dir)
+                    if progress:
+                        progress(1)
+            except BaseException as exc:
+                run.abort(exc)
+                raise
+            return run.finish()
+        except sqlite3.Error as exc:
+            raise storage_error(exc, db_path) from exc
+        finally:
+            db.close()
+
+
+def reparse_one(run: Run, url: str, capture: Capture, warc_dir: Path) -> None:
+    path = capture_path(warc_dir, capture.warc_file)
+    try:
+        record = read_record(path, capture.warc_offset)
+    except (OSError, WarcDamaged) as exc:
+        run.counts.failed += 1
+        run.note_error(f"{url}: capture unreadable in {path}: {exc}")
+        return
+    reading = read_response(record.exchange)
+    if reading.kind is Kind.ARTICLE:
+        reading.outcome.article.url = url  # rebuilt in place, under the address it is stored at
+    run.record(reading.outcome, [capture])

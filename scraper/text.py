@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timedelta, timezone
 
-CHINA = timezone(timedelta(hours=8))
+from pipelines.cjk import CJK
+from pipelines.times import CHINA
 
 # Indentation and invisible characters that pages use for layout, not content.
 _SPACE = re.compile(r"[\s\u3000\u00a0\u2002\u2003\u2009\u200b\u200c\u200d\ufeff]+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_CJK = r"\u3400-\u9fff\uf900-\ufaff"
-_CJK_CHAR = rf"[{_CJK}，。：；！？、（）《》“”]"
+_CJK_CHAR = rf"[{CJK}，。：；！？、（）《》“”]"
 # A line break in the HTML source between two Chinese characters is the editor's wrapping, not a space.
 _WRAP_BETWEEN_CJK = re.compile(rf"(?<={_CJK_CHAR})[ \t]*[\r\n]+[ \t]*(?={_CJK_CHAR})")
 
@@ -27,10 +27,6 @@ def clean_text(text: str | None) -> str:
     if "\n" in text or "\r" in text:  # this runs on every line of every page; most lines hold no break
         text = _WRAP_BETWEEN_CJK.sub("", text)
     return _SPACE.sub(" ", text).strip()
-
-
-def count_cjk(text: str) -> int:
-    return sum(1 for ch in text if "\u3400" <= ch <= "\u9fff")
 
 
 _PUNCT_CHARS = "".join(SENTENCE_PUNCT)
@@ -74,11 +70,6 @@ def find_dates(text: str) -> list[tuple[str, int]]:
             found.append((m.start(), _to_iso(y, mo, d, *rest)))
         found.sort(key=lambda pair: pair[0])
     return [iso for _, iso in found if iso]
-
-
-def parse_date(text: str | None) -> tuple[str, int] | None:
-    dates = find_dates(text or "")
-    return dates[0] if dates else None
 
 
 def _to_iso(y, mo, d, h=None, mi=None, s=None, half=None, offset=None) -> tuple[str, int] | None:
@@ -183,7 +174,7 @@ def pick_label(values: dict[str, str], labels: tuple[str, ...]) -> str | None:
 
 
 _NAME_SPLIT = re.compile(r"[\s、，,;；/|｜和及]+")
-_PADDED_NAME = re.compile(r"(?<![\u4e00-\u9fff])([\u4e00-\u9fff])[ \u3000]([\u4e00-\u9fff])(?![\u4e00-\u9fff])")
+_PADDED_NAME = re.compile(rf"(?<![{CJK}])([{CJK}])[ \u3000]([{CJK}])(?![{CJK}])")
 _NOT_A_NAME = re.compile(r"https?:|www\.|\d{3,}|[。！？=\"<>]")
 
 

@@ -58,3 +58,12 @@ def host_of(url: str) -> str:
         return (urlsplit(url).hostname or "").lower()
     except ValueError:
         return ""
+
+
+def url_target(url: str) -> str:
+    """What a template's URL patterns are searched in: the path, with "?query" when there is one."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return ""
+    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")

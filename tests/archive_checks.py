@@ -11,7 +11,9 @@ from types import SimpleNamespace
 from warcio.archiveiterator import ArchiveIterator
 from warcio.checker import Checker
 
-from scraper.warc import read_response, whole_members_end
+from pipelines.item import Article, Capture, Kind, Outcome
+from pipelines.run import Run
+from pipelines.warc import read_record, whole_members_end
 
 
 def warc_problems(directory: Path) -> list[str]:
@@ -42,7 +44,7 @@ def capture_problems(db_path: Path, directory: Path) -> list[str]:
         if offset >= path.stat().st_size:
             problems.append(f"{url}: offset {offset} is past the end of {warc_file}")
             continue
-        uri, _, _ = read_response(path, offset)
+        uri = read_record(path, offset).capture.url
         if uri != url:
             problems.append(f"{url}: the record at {warc_file}:{offset} is for {uri}")
         with open(path, "rb") as f:
@@ -70,3 +72,10 @@ def integrity(db_path: Path) -> str:
         return conn.execute("pragma integrity_check").fetchone()[0]
     finally:
         conn.close()
+
+
+def store(db, article: Article, capture: Capture) -> str:
+    """Store one parsed article through the pipelines, as every job does (without a runs row): new, updated,
+    unchanged, or dropped (it failed validation)."""
+    stored = Run(db, None, "test").record(Outcome(Kind.ARTICLE, article=article), [capture])
+    return stored.value if stored else "dropped"

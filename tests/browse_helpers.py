@@ -9,8 +9,8 @@ from pathlib import Path
 
 from datasette.app import Datasette
 
-from pipelines.importer import import_files
 from pipelines.schema import open_archive
+from scraper.importer import import_files
 from tests.warc_helpers import HTML, REFERENCE_URL, write_warc
 
 HOSTILE_URL = "https://gdxk.southcn.com/cz/llwzllzz/content/post_666666.html"
@@ -27,10 +27,10 @@ def make_archive(directory: Path) -> Path:
     hostile = write_warc(warcs / "hostile.warc.gz", [(HOSTILE_URL, HTML, HOSTILE_PAGE.read_bytes())],
                          date="2026-02-03T04:05:06Z")
     sample = str(resources.files("scraper").joinpath("samples/sample.warc.gz"))
+    result = import_files(str(path), [sample, str(hostile)], drift_check=False)
+    assert not result.errors, result.errors
     db = open_archive(path)
     try:
-        result = import_files(db, [sample, str(hostile)])
-        assert result.ok, result.errors
         # An image address and caption no parser would give, for the page's own markup.
         hostile_id = db.execute("select id from articles where url = ?", [HOSTILE_URL]).fetchone()[0]
         with db.atomic():

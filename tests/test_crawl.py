@@ -11,10 +11,12 @@ import pytest
 import sqlite_utils
 from click.testing import CliRunner
 
+from pipelines.errors import ArchiveBusy
+from pipelines.lock import archive_lock
+from pipelines.warc import read_record
 from scraper.cli import cli
-from scraper.crawl import CrawlLocked, CrawlOptions, crawl_lock, run_crawl
+from scraper.crawl import CrawlOptions, run_crawl
 from scraper.fetch import FetchPolicy
-from scraper.warc import read_response
 from tests.collection import Collection
 from tests.site_server import Reply, SiteServer
 
@@ -56,8 +58,8 @@ def test_full_crawl_stores_every_article_once(site, collection, tmp_path):
     stats = crawl(site, tmp_path)
     expected = sorted(site.base + s.path for s in collection.all_stories())
     assert article_urls(tmp_path) == expected
-    assert (stats.new, stats.failed, stats.exit_code) == (16, 0, 0)
-    assert stats.listing_pages == 1 + 3 + 1  # home, llwzllzz pages 1-3, dsj page 1
+    assert (stats.counts.new, stats.counts.failed, stats.exit_code) == (16, 0, 0)
+    assert stats.counts.listing == 1 + 3 + 1  # home, llwzllzz pages 1-3, dsj page 1
     for story in collection.all_stories():
         assert site.count(story.path) == 1, f"{story.path} fetched more than once"
     assert site.count("/robots.txt") == 1
@@ -72,7 +74,7 @@ def test_user_agent_and_robots_are_obeyed(site, collection, tmp_path):
     collection.publish(site, robots="User-agent: *\nDisallow: /cz/dsj/\n")
     stats = crawl(site, tmp_path)
     assert not any(hit.path.startswith("/cz/dsj/") for hit in site.hits)
-    assert stats.robots_skipped >= 1
+    assert stats.counts.robots >= 1
     assert all("chaozhou-archive" in hit.headers["User-Agent"] for hit in site.hits)
 
 
@@ -82,7 +84,7 @@ def test_transient_errors_are_retried_and_rate_limits_obeyed(site, collection, t
     site.route(flaky.path, Reply(503), page)
     site.route(limited.path, Reply(429, headers={"Retry-After": "1"}), site.routes[limited.path][0])
     stats = crawl(site, tmp_path)
-    assert stats.new == 16 and stats.retried >= 2 and stats.exit_code == 0
+    assert stats.counts.new == 16 and stats.counts.retried >= 2 and stats.exit_code == 0
     hits = [h.at for h in site.hits if h.path == limited.path]
     assert len(hits) == 2 and hits[1] - hits[0] >= 0.9
 
@@ -91,7 +93,7 @@ def test_persistent_failure_exits_1_and_keeps_the_url_for_later(site, collection
     broken = collection.stories["dsj"][1]
     site.route(broken.path, Reply(500))
     stats = crawl(site, tmp_path)
-    assert stats.exit_code == 1 and stats.new == 15
+    assert stats.exit_code == 1 and stats.counts.new == 15
     db = sqlite_utils.Database(tmp_path / "archive.db")
     row = next(db.query("select state, last_error, next_try from frontier where url = ?", [site.base + broken.path]))
     assert row["state"] == "pending" and "500" in row["last_error"] and row["next_try"]
@@ -115,7 +117,7 @@ def test_second_run_asks_only_for_what_may_have_changed(site, collection, tmp_pa
     collection.publish(site)
     site.hits.clear()
     stats = crawl(site, tmp_path)
-    assert stats.new == 3 and stats.unchanged == 0
+    assert stats.counts.new == 3 and stats.counts.unchanged == 0
     asked = sorted(h.path for h in site.hits)
     # robots.txt + home + the first page of each column (which holds the new ones) + the new articles
     expected = sorted(["/robots.txt", "/cz/", "/cz/llwzllzz/", "/cz/dsj/"] + [s.path for s in new_stories])
@@ -135,7 +137,7 @@ def test_recent_articles_are_rechecked_with_conditional_get(site, tmp_path):
     stats = crawl(site, tmp_path)
     conditional = [h for h in site.hits if h.path == fresh.path]
     assert len(conditional) == 1 and conditional[0].headers.get("If-None-Match") == '"v1"'
-    assert stats.unchanged == 1
+    assert stats.counts.unchanged == 1
 
 
 def test_every_warc_passes_warcio_check_and_captures_point_at_records(site, collection, tmp_path):
@@ -150,7 +152,7 @@ def test_every_warc_passes_warcio_check_and_captures_point_at_records(site, coll
     captures = list(db.query("select url, warc_file, warc_offset from captures where status = 200"))
     assert len(captures) >= 16 + 5
     for cap in captures:
-        uri, _, _ = read_response(tmp_path / "archive" / cap["warc_file"], cap["warc_offset"])
+        uri = read_record(tmp_path / "archive" / cap["warc_file"], cap["warc_offset"]).capture.url
         assert uri == cap["url"]
 
 
@@ -172,7 +174,8 @@ def test_reparse_rebuilds_the_same_articles_without_the_network(site, collection
 
 def test_two_runs_on_one_database_are_refused(tmp_path):
     db_path = str(tmp_path / "archive.db")
-    with crawl_lock(db_path), pytest.raises(CrawlLocked, match="being crawled"), crawl_lock(db_path):
+    with archive_lock(db_path, "crawl"), pytest.raises(ArchiveBusy, match="being written"), \
+            archive_lock(db_path, "import"):
         pass
 
 

@@ -42,7 +42,7 @@ def test_the_same_block_page_twice_is_never_taken_for_an_unchanged_article(site,
     site.route(story.path, Reply.html(BLOCK_PAGE))
     crawl(site, tmp_path, backoff_start=0.01)
     second = crawl(site, tmp_path, backoff_start=0.01)
-    assert second.unchanged == 0
+    assert second.counts.unchanged == 0
     state = next(db(tmp_path).query("select state from frontier where url = ?", [site.base + story.path]))
     assert state["state"] == "pending"
     site.route(story.path, real)
@@ -63,7 +63,7 @@ def test_articles_first_seen_on_the_home_page_still_count_as_new(site, tmp_path)
     newest = "".join(f'<a href="{s.path}" title="{s.title}">{s.title}</a>' for s in fresh[-3:])
     site.route("/cz/", Reply.html(home_html().replace("</ul>", f"</ul>{newest}")))
     stats = crawl(site, tmp_path)
-    assert stats.new == 7
+    assert stats.counts.new == 7
     assert {site.base + s.path for s in fresh} <= set(titles(tmp_path))
 
 
@@ -88,7 +88,7 @@ def test_a_redirect_into_a_disallowed_path_is_never_requested(site, tmp_path):
     site.route("/cz/private/content/post_1.html", Reply.html(article_html(story)))
     stats = crawl(site, tmp_path)
     assert site.count("/cz/private/content/post_1.html") == 0
-    assert stats.robots_skipped == 1
+    assert stats.counts.robots == 1
     state = next(db(tmp_path).query("select state from frontier where url = ?", [site.base + story.path]))
     assert state["state"] == "robots"
 
@@ -100,7 +100,7 @@ def test_a_short_article_that_merely_loads_a_captcha_script_is_stored(site, tmp_
     page = article_html(story).replace("</head>", '<script src="/static/js/tencent-captcha.js"></script></head>')
     site.route(story.path, Reply.html(page))
     stats = crawl(site, tmp_path)
-    assert stats.exit_code == 0 and stats.new == 1
+    assert stats.exit_code == 0 and stats.counts.new == 1
 
 
 def test_robots_txt_redirected_to_another_host_is_followed(site, tmp_path):
@@ -113,7 +113,7 @@ def test_robots_txt_redirected_to_another_host_is_followed(site, tmp_path):
         site.route("/robots.txt", Reply(301, headers={"Location": shared.base + "/robots-shared.txt"}))
         stats = crawl(site, tmp_path)
         assert shared.count("/robots-shared.txt") == 1
-    assert stats.exit_code == 0 and stats.new == 2
+    assert stats.exit_code == 0 and stats.counts.new == 2
 
 
 def test_import_never_stores_a_block_page_over_an_article(site, tmp_path):

@@ -18,10 +18,10 @@ import pytest
 from datasette.app import Datasette
 from datasette.tracer import capture_traces
 
-from pipelines.importer import process_article
+from pipelines.item import Article, Capture
 from pipelines.schema import open_archive
-from pipelines.store import Capture
-from scraper.article import Article
+from scraper.sites import place
+from tests.archive_checks import store
 
 COLUMNS = {"llwzllzz": ["首页", "潮州库", "理论文章、理论著作"], "dsj": ["首页", "潮州库", "大事记"],
            "rw": ["首页", "潮州库", "人物"]}
@@ -38,8 +38,10 @@ def make_article(n: int, rng: random.Random) -> Article:
     year = rng.randint(1990, 2025)
     published = rng.choice([f"{year}-03-0{rng.randint(1, 9)}T08:00:00+08:00", f"{year}-05-01", None])
     words = [w for w in WORDS if rng.random() < {"党建": 0.95, "文化": 0.5, "乡村振兴": 0.1, "侨乡": 0.0}[w]]
+    collection, column = place(url, COLUMNS[code])  # as the parser places an article
     return Article(url=url, title=f"第{n}篇" + "".join(words), source=rng.choice(SOURCES), published_at=published,
                    authors=rng.sample(AUTHORS, rng.choice([0, 1, 1, 2, 3])), breadcrumb=COLUMNS[code],
+                   collection=collection, column=column,
                    paragraphs=[f"这是第{n}篇文章。" + "，".join(words or ["其他"]) + "。"])
 
 
@@ -50,7 +52,7 @@ def archive(tmp_path_factory):
     rng = random.Random(7)
     for n in range(1, 301):
         capture = Capture(record_id=f"<urn:facets:{n}>", url=f"https://example.test/{n}", fetched_at="2026-01-01")
-        process_article(db, make_article(n, rng), capture, None)
+        store(db, make_article(n, rng), capture)
     db.close()
     return path
 

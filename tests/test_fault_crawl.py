@@ -138,7 +138,7 @@ def test_crawl_survives(tmp_path, fault):
         server.route(faulty.path, *[page(faulty) if b == "page" else b for b in fault.behaviours])
         stats = crawl(server, tmp_path)
         assert server.count("/latest/") == 0
-    assert stats.exit_code == fault.exit_code, stats.summary()
+    assert stats.exit_code == fault.exit_code, stats.counts.summary()
     urls = stored_urls(tmp_path)
     assert {server.base + s.path for s in others} <= urls, "a healthy article was lost"
     assert (server.base + faulty.path in urls) is fault.stored

@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from pipelines.errors import BodyTooLarge, UnreadableBody
 from scraper import USER_AGENT
-from scraper.fetch import BodyTooLarge, FetchError, FetchPolicy, OutOfScope, _redirect_target, fetch, make_session
+from scraper.fetch import FetchError, FetchPolicy, OutOfScope, ResponseTooLarge, _redirect_target, fetch, make_session
 from scraper.polite import Scope, Throttle, fetch_robots
 from tests import fault_server as fs
 
@@ -75,13 +76,13 @@ FAULTS = [
           message="^body:", hits=POLICY.body_retries + 1),
     Fault("broken chunked encoding", [fs.broken_chunked()], message="^body:", hits=POLICY.body_retries + 1),
     Fault("chunked body cut short", [fs.truncated_chunked()], message="^body:", hits=POLICY.body_retries + 1),
-    Fault("a huge body, no Content-Length", [fs.endless()], error=BodyTooLarge, message="cap", hits=1),
-    Fault("a huge Content-Length", [fs.endless(content_length=10 ** 12)], error=BodyTooLarge,
+    Fault("a huge body, no Content-Length", [fs.endless()], error=ResponseTooLarge, message="cap", hits=1),
+    Fault("a huge Content-Length", [fs.endless(content_length=10 ** 12)], error=ResponseTooLarge,
           message="Content-Length", hits=1),
     Fault("a gzip bomb (200 MB of zeros in 200 kB)", [fs.gzip_bomb()], status=200, hits=1,
           decode_error=BodyTooLarge),
-    Fault("Content-Encoding gzip on a plain body", [fs.lying_gzip()], status=200, decode_error=FetchError),
-    Fault("a gzip body cut short", [fs.cut_gzip()], status=200, decode_error=FetchError),
+    Fault("Content-Encoding gzip on a plain body", [fs.lying_gzip()], status=200, decode_error=UnreadableBody),
+    Fault("a gzip body cut short", [fs.cut_gzip()], status=200, decode_error=UnreadableBody),
     Fault("a status line that is not HTTP", [fs.raw(b"SSH-2.0-OpenSSH_9.6\r\n\r\n")],
           message="request failed|gave up|body:"),
     Fault("binary garbage instead of a response", [fs.raw(bytes(range(256)) * 4)],

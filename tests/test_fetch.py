@@ -4,8 +4,9 @@ import gzip
 
 import pytest
 
+from pipelines.errors import BodyTooLarge
 from scraper import USER_AGENT
-from scraper.fetch import BodyTooLarge, FetchError, FetchPolicy, OutOfScope, fetch, make_session
+from scraper.fetch import FetchError, FetchPolicy, OutOfScope, ResponseTooLarge, fetch, make_session
 from scraper.polite import Scope, Throttle, fetch_robots
 from tests.site_server import Reply, SiteServer
 
@@ -78,7 +79,7 @@ def test_redirect_loop_stops(site):
 def test_body_over_the_cap_is_aborted(site):
     site.route("/cz/big.html", Reply.html(b"x" * 50_000))
     small = FetchPolicy(**{**FAST.__dict__, "max_bytes": 10_000})
-    with pytest.raises(BodyTooLarge):
+    with pytest.raises(ResponseTooLarge):
         fetch(make_session(small), site.base + "/cz/big.html", policy=small)
 
 

@@ -47,7 +47,7 @@ def test_a_run_without_change_is_not_drift(site, tmp_path, history):
     history.add("dsj", 6, authorless=4)  # 4 of 6 without author where half usually have none: not drift
     history.publish(site)
     stats = crawl(site, tmp_path)
-    assert stats.new == 12 and stats.exit_code == 0 and not stats.drift, stats.health
+    assert stats.counts.new == 12 and stats.exit_code == 0 and not stats.drift, stats.health
     assert stats.health == ["health: 12 new or updated articles in 2 column(s), no drift"]
 
 

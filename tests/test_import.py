@@ -41,8 +41,8 @@ def test_import_the_sample_then_browse_it(tmp_path):
     result = run("--sample", "--db", str(db))
     assert result.exit_code == 0, result.output
     summary = next(line for line in result.output.splitlines() if line.startswith(f"{db}: "))
-    assert summary.endswith("not an article, 0 dropped, 0 failed; 1 non-HTML records skipped")
-    assert " 0 failed" in summary
+    # The sample holds its column's listing and a Founder channel list (listings, not articles) and an image.
+    assert summary.endswith(": new 5, updated 0, unchanged 1, failed 0, listing pages 2, not HTML 1")
     (articles,), = rows(db, "SELECT count(*) FROM articles")
     assert articles >= 2
     assert rows(db, "SELECT kind, status, new FROM runs") == [("import", "ok", articles)]
@@ -64,7 +64,7 @@ def test_same_import_twice_changes_nothing(tmp_path):
     before = dump(db)
     again = run("--sample", "--db", str(db))
     assert again.exit_code == 0
-    assert "0 new, 0 updated" in again.output
+    assert "new 0, updated 0" in again.output
     assert dump(db) == before
     assert len(rows(db, "SELECT * FROM runs")) == 2  # each run is logged
 
@@ -75,11 +75,11 @@ def test_changed_page_updates_and_keeps_version(tmp_path):
                        date="2026-01-01T08:00:00Z")
     second = write_warc(tmp_path / "day2.warc.gz", [(REFERENCE_URL, HTML, changed_reference_html())],
                         date="2026-01-02T08:00:00Z")
-    assert "1 new" in run(str(first), "--db", str(db)).output
-    assert "1 updated" in run(str(second), "--db", str(db)).output
+    assert "new 1" in run(str(first), "--db", str(db)).output
+    assert "updated 1" in run(str(second), "--db", str(db)).output
     assert rows(db, "SELECT id, last_seen FROM articles") == [(1, "2026-01-02T08:00:00Z")]
     assert rows(db, "SELECT article_id, replaced_at FROM article_versions") == [(1, "2026-01-02T08:00:00Z")]
-    assert "0 new, 0 updated, 2 unchanged" in run(str(first), str(second), "--db", str(db)).output
+    assert "new 0, updated 0, unchanged 2" in run(str(first), str(second), "--db", str(db)).output
 
 
 def test_saved_html_pages(tmp_path):
@@ -87,13 +87,13 @@ def test_saved_html_pages(tmp_path):
     page = tmp_path / "page.html"
     page.write_bytes(reference_html())
     result = run(str(page), "--url", REFERENCE_URL, "--db", str(db))
-    assert result.exit_code == 0 and "1 new" in result.output
+    assert result.exit_code == 0 and "new 1" in result.output
     assert rows(db, "SELECT url FROM articles") == [(REFERENCE_URL,)]
     assert rows(db, "SELECT saved_file IS NOT NULL, warc_file FROM captures") == [(1, None)]
     # A browser's "Save page as" leaves the address in a comment.
     saved = tmp_path / "saved.html"
     saved.write_bytes(f"<!-- saved from url=(0068){OTHER_URL} -->\n".encode() + reference_html())
-    assert "1 new" in run(str(saved), "--db", str(db)).output
+    assert "new 1" in run(str(saved), "--db", str(db)).output
     # Without any URL the page is reported, not stored under a made-up address.
     bare = tmp_path / "bare.html"
     bare.write_bytes(reference_html().replace(b"canonical", b"x").replace(b"og:url", b"x"))
@@ -103,7 +103,7 @@ def test_saved_html_pages(tmp_path):
     assert run(str(page), str(bare), "--url", REFERENCE_URL, "--db", str(db)).exit_code == 2
 
 
-def test_non_html_and_error_responses_are_skipped_and_counted(tmp_path):
+def test_non_html_and_gone_responses_are_counted_not_stored(tmp_path):
     db = tmp_path / "archive.db"
     warc = write_warc(tmp_path / "mixed.warc", [
         ("https://gdxk.southcn.com/cz/a.gif", "image/gif", GIF),
@@ -113,7 +113,7 @@ def test_non_html_and_error_responses_are_skipped_and_counted(tmp_path):
     ], gzip=False)
     result = run(str(warc), "--db", str(db))
     assert result.exit_code == 0
-    assert "1 new" in result.output and "3 non-HTML records skipped" in result.output
+    assert "new 1" in result.output and "not HTML 2" in result.output and "gone 1" in result.output
 
 
 @pytest.mark.parametrize("compressed", [True, False])
@@ -129,7 +129,7 @@ def test_truncated_warc_keeps_good_records_and_reports_offset(tmp_path, compress
     result = run(str(cut), "--db", str(db))
     assert result.exit_code == 1
     assert f"{cut}: damaged at byte offset " in result.output
-    assert "1 new" in result.output
+    assert "new 1" in result.output
     assert rows(db, "SELECT url FROM articles") == [(REFERENCE_URL,)]
     assert rows(db, "SELECT status FROM runs") == [("errors",)]
 

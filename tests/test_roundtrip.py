@@ -25,13 +25,12 @@ from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
 
 from pipelines.errors import Dropped
-from pipelines.importer import process_article
+from pipelines.item import Article, Capture, Image
 from pipelines.normalise import normalise
 from pipelines.schema import open_archive
-from pipelines.store import Capture
-from scraper.article import Article, Image
 from scraper.errors import NotAnArticle
 from scraper.parse import parse_article
+from tests.archive_checks import store
 
 ROUND_TRIP_EXAMPLES = 150
 _ids = itertools.count(1)
@@ -109,7 +108,7 @@ def test_an_article_survives_the_round_trip(archive, article):
     capture = Capture(record_id=f"<urn:uuid:roundtrip-{n}>", url=article.url, fetched_at="2026-01-02T03:04:05Z",
                       status=200, content_type="text/html")
     try:
-        assert process_article(archive, article, capture, None) == "new"
+        assert store(archive, article, capture) == "new"
     except Dropped:
         reject()
     expected = replace(normalise(article), encoding_source=None)
@@ -118,7 +117,7 @@ def test_an_article_survives_the_round_trip(archive, article):
     assert normalise(expected) == expected
     again = Capture(record_id=f"<urn:uuid:roundtrip-{n}-again>", url=article.url,
                     fetched_at="2026-01-03T03:04:05Z", status=200, content_type="text/html")
-    assert process_article(archive, article, again, None) == "unchanged"
+    assert store(archive, article, again) == "unchanged"
     assert read_article(archive, article.url) == expected
     versions = archive.execute("select count(*) from article_versions a join articles b on b.id = a.article_id "
                                "where b.url = ?", [article.url]).fetchone()

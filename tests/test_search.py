@@ -11,12 +11,11 @@ import pytest
 from datasette.app import Datasette
 from datasette.utils import escape_fts as datasette_escape_fts
 
-from pipelines.importer import process_article
+from pipelines.item import Article, Capture
 from pipelines.schema import open_archive
 from pipelines.search import create_index_sql, escape_fts, index_article, search_sql, search_text, unindex_article
-from pipelines.store import Capture
-from scraper.article import Article
 from scraper.parse import parse_article
+from tests.archive_checks import store
 from tests.warc_helpers import HTML, REFERENCE_URL, reference_html
 
 OTHER_URL = "https://gdxk.southcn.com/cz/dsj/content/post_595493.html"
@@ -27,11 +26,11 @@ def archive(tmp_path):
     path = tmp_path / "archive.db"
     db = open_archive(path)
     reference = parse_article(reference_html(), REFERENCE_URL, HTML)
-    other = Article(url=OTHER_URL, title="潮州市召开文化工作会议", source="潮州日报",
-                    paragraphs=["会议研究部署全市文化和旅游工作。", "Chaozhou 2031年度报告。"])
+    other = Article(url=OTHER_URL, title="潮州市召开文化工作会议", source="潮州日报", collection="潮州库",
+                    column="大事记", paragraphs=["会议研究部署全市文化和旅游工作。", "Chaozhou 2031年度报告。"])
     for n, article in enumerate((reference, other)):
         capture = Capture(record_id=f"<urn:test:{n}>", url=article.url, fetched_at="2026-01-01T00:00:00Z")
-        process_article(db, article, capture, None)
+        store(db, article, capture)
     db.close()
     return path
 
@@ -106,7 +105,7 @@ def test_table_page_has_search_box_and_metadata(archive):
 
 @pytest.mark.parametrize("share", [1, 10**9])  # 1: rowid look-ups (a rare word); 10**9: index scans (a common one)
 def test_both_search_plans_give_the_same_page(archive, monkeypatch, share):
-    import pipelines.datasette_plugin as plugin
+    import browse.search as plugin
 
     monkeypatch.setattr(plugin, "DENSE_SHARE", share)
 
@@ -244,11 +243,11 @@ def test_updates_remove_the_old_tokens(archive):
     db = open_archive(archive)
     newer = Article(url=OTHER_URL, title="潮州市召开陶瓷产业会议", source="潮州日报", authors=["林小梅"],
                     paragraphs=["会议研究部署陶瓷产业工作。"])
-    process_article(db, newer, Capture(record_id="<urn:test:9>", url=OTHER_URL,
-                                       fetched_at="2026-02-01T00:00:00Z"), None)
+    store(db, newer, Capture(record_id="<urn:test:9>", url=OTHER_URL,
+                                       fetched_at="2026-02-01T00:00:00Z"))
     renamed = Article(**{**newer.__dict__, "authors": ["陈大文"]})  # same text, new byline: a metadata refresh
-    process_article(db, renamed, Capture(record_id="<urn:test:10>", url=OTHER_URL,
-                                         fetched_at="2026-03-01T00:00:00Z"), None)
+    store(db, renamed, Capture(record_id="<urn:test:10>", url=OTHER_URL,
+                                         fetched_at="2026-03-01T00:00:00Z"))
     db.execute("INSERT INTO articles_fts (articles_fts, rank) VALUES ('integrity-check', 0)")
     db.close()
     assert search(archive, "陶瓷") == [2]

@@ -112,7 +112,7 @@ def test_a_crawl_started_on_localhost_works(tmp_path):
         coll.publish(server)
         stats = run_crawl(CrawlOptions([f"http://localhost:{server.port}/cz/"], db_path=str(tmp_path / "a.db"),
                                        delay=0, policy=POLICY, drift_check=False))
-    assert stats.new == 2 and stats.exit_code == 0
+    assert stats.counts.new == 2 and stats.exit_code == 0
 
 
 def test_links_and_redirects_to_other_hosts_ports_and_paths_are_never_requested(tmp_path):

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import pipelines.crawl_store
+import pipelines.run
 from scraper.cli import cli
 from tests.archive_checks import capture_problems, integrity, stored_articles, warc_problems
 from tests.collection import Collection
@@ -79,7 +79,7 @@ def fill(directory: Path) -> Path:
 
 def break_after(monkeypatch, articles: int, breaking, snapshot):
     """After `articles` articles are stored, call breaking(db) once, just before the next article is stored."""
-    real = pipelines.crawl_store.store_article
+    real = pipelines.run.store_article
     count = {"n": 0}
 
     def store_article(db, *args, **kwargs):
@@ -89,7 +89,7 @@ def break_after(monkeypatch, articles: int, breaking, snapshot):
         count["n"] += 1
         return real(db, *args, **kwargs)
 
-    monkeypatch.setattr(pipelines.crawl_store, "store_article", store_article)
+    monkeypatch.setattr(pipelines.run, "store_article", store_article)
 
 
 def run_cli(*args):

@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 
 from pipelines.errors import Dropped, SchemaTooNew, StorageError
-from pipelines.importer import process_article
-from pipelines.normalise import china_time, collection_and_column, normalise
+from pipelines.item import Article, Capture, Image
+from pipelines.normalise import china_time, normalise
 from pipelines.schema import known_migrations, open_archive, schema_version
-from pipelines.store import Capture
 from pipelines.validate import validate
 from pipelines.version import content_hash
-from scraper.article import Article, Image
 from scraper.parse import parse_article
+from scraper.sites import place
+from tests.archive_checks import store
 from tests.warc_helpers import HTML, REFERENCE_URL, changed_reference_html, reference_html
 
 DATA = Path(__file__).parent / "data"
@@ -60,7 +60,7 @@ def test_schema_tables_keys_indexes_and_wal(db):
 
 
 def test_store_reference_article(db):
-    assert process_article(db, article(), capture(1, "2026-01-01T00:00:00Z"), None) == "new"
+    assert store(db, article(), capture(1, "2026-01-01T00:00:00Z")) == "new"
     row = db.execute("SELECT * FROM articles").fetchone()
     row = dict(zip([c.name for c in db["articles"].columns], row, strict=True))
     assert row["title"] == "发挥政治统领作用 强化机关政治建设"
@@ -75,17 +75,17 @@ def test_store_reference_article(db):
 
 
 def test_same_article_twice_changes_nothing(db):
-    process_article(db, article(), capture(1, "2026-01-01T00:00:00Z"), None)
+    store(db, article(), capture(1, "2026-01-01T00:00:00Z"))
     before = snapshot(db)
-    assert process_article(db, article(), capture(1, "2026-01-01T00:00:00Z"), None) == "unchanged"
+    assert store(db, article(), capture(1, "2026-01-01T00:00:00Z")) == "unchanged"
     assert snapshot(db) == before
 
 
 def test_changed_text_updates_and_keeps_version(db):
-    process_article(db, article(), capture(1, "2026-01-01T00:00:00Z"), None)
+    store(db, article(), capture(1, "2026-01-01T00:00:00Z"))
     (rowid, old_hash), = db.execute("SELECT rowid, content_hash FROM articles").fetchall()
     changed = article(changed_reference_html())
-    assert process_article(db, changed, capture(2, "2026-02-01T00:00:00Z"), None) == "updated"
+    assert store(db, changed, capture(2, "2026-02-01T00:00:00Z")) == "updated"
     (new_rowid, body, first_seen, last_seen), = db.execute(
         "SELECT rowid, body, first_seen, last_seen FROM articles").fetchall()
     assert new_rowid == rowid  # updated in place: the search row still points at it
@@ -99,14 +99,14 @@ def test_changed_text_updates_and_keeps_version(db):
     assert versions[0][3:] == ("2026-01-01T00:00:00Z", "2026-02-01T00:00:00Z")
     # Importing either capture again changes nothing.
     before = snapshot(db)
-    assert process_article(db, article(), capture(1, "2026-01-01T00:00:00Z"), None) == "unchanged"
-    assert process_article(db, changed, capture(2, "2026-02-01T00:00:00Z"), None) == "unchanged"
+    assert store(db, article(), capture(1, "2026-01-01T00:00:00Z")) == "unchanged"
+    assert store(db, changed, capture(2, "2026-02-01T00:00:00Z")) == "unchanged"
     assert snapshot(db) == before
 
 
 def test_older_capture_arriving_late_goes_to_history(db):
-    process_article(db, article(changed_reference_html()), capture(2, "2026-02-01T00:00:00Z"), None)
-    assert process_article(db, article(), capture(1, "2026-01-01T00:00:00Z"), None) == "updated"
+    store(db, article(changed_reference_html()), capture(2, "2026-02-01T00:00:00Z"))
+    assert store(db, article(), capture(1, "2026-01-01T00:00:00Z")) == "updated"
     body, first_seen = db.execute("SELECT body, first_seen FROM articles").fetchone()
     assert "必须把党的政治建设摆在首位" in body  # the newer text stays current
     assert first_seen == "2026-01-01T00:00:00Z"
@@ -115,11 +115,11 @@ def test_older_capture_arriving_late_goes_to_history(db):
 
 
 def test_metadata_refresh_keeps_text_and_id(db):
-    process_article(db, article(), capture(1, "2026-01-01T00:00:00Z"), None)
+    store(db, article(), capture(1, "2026-01-01T00:00:00Z"))
     richer = article()
     richer.authors = ["魏界亮", "另一位作者"]
     richer.images = [Image(url="https://gdxk.southcn.com/cz/a.jpg", caption="图")]
-    assert process_article(db, richer, capture(1, "2026-01-01T00:00:00Z"), None) == "updated"
+    assert store(db, richer, capture(1, "2026-01-01T00:00:00Z")) == "updated"
     assert db.execute("SELECT count(*) FROM article_versions").fetchone()[0] == 0
     assert db.execute("SELECT count(*) FROM article_authors").fetchone()[0] == 2
     assert db.execute("SELECT article_id, position, url, caption FROM images").fetchall() == [
@@ -163,7 +163,7 @@ def test_normalise():
     ("http://cz.southcn.com/content/2019-01/10/content_1.htm", ["南方网", "潮州新闻"], (None, "潮州新闻")),
 ])
 def test_collection_and_column(url, breadcrumb, expected):
-    assert collection_and_column(url, breadcrumb) == expected
+    assert place(url, breadcrumb) == expected
 
 
 def test_content_hash_ignores_metadata_not_text():
@@ -186,7 +186,7 @@ def test_migration_from_schema_001(tmp_path):
     # The search index was built from the existing rows.
     assert db.execute("SELECT rowid FROM articles_fts WHERE articles_fts MATCH '\"党建\"'").fetchall() == [(7,)]
     # New captures of the same article land on the same row.
-    process_article(db, article(), capture(9, "2026-03-01T00:00:00Z"), None)
+    store(db, article(), capture(9, "2026-03-01T00:00:00Z"))
     assert db.execute("SELECT id, last_seen FROM articles").fetchall() == [(7, "2026-03-01T00:00:00Z")]
 
 
@@ -203,13 +203,13 @@ def test_newer_schema_is_refused(tmp_path):
 
 
 def test_full_disk_rolls_back_the_whole_article(db):
-    process_article(db, article(), capture(1, "2026-01-01T00:00:00Z"), None)
+    store(db, article(), capture(1, "2026-01-01T00:00:00Z"))
     before = snapshot(db)
     pages = db.execute("PRAGMA page_count").fetchone()[0]
     db.execute(f"PRAGMA max_page_count = {pages}")
     other = article(url="https://gdxk.southcn.com/cz/llwzllzz/content/post_000002.html")
     with pytest.raises(sqlite3.OperationalError, match="full"):
-        process_article(db, other, capture(2, "2026-01-02T00:00:00Z"), None)
+        store(db, other, capture(2, "2026-01-02T00:00:00Z"))
     assert not db.conn.in_transaction
     assert snapshot(db) == before
 

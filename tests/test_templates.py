@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from pipelines.item import Article
 from scraper import PARSER_VERSION
-from scraper.article import Article
 from scraper.cli import cli
 from scraper.errors import NotAnArticle
 from scraper.parse import parse_article
@@ -25,7 +25,8 @@ PAGES = Path(__file__).parent / "fixtures" / "pages"
 
 # Every Article field a fixture must state; parser_version and field_rules are checked separately.
 FIELDS = ("url", "site", "extractor", "encoding", "encoding_source", "title", "subtitle", "published_at",
-          "source", "authors", "editor", "breadcrumb", "headings", "paragraphs", "images", "warnings")
+          "source", "authors", "editor", "collection", "column", "breadcrumb", "headings", "paragraphs", "images",
+          "warnings")
 
 
 def _load(name: str) -> dict:

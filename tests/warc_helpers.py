@@ -7,7 +7,7 @@ from pathlib import Path
 
 from warcio.warcwriter import WARCWriter
 
-from pipelines.sample import write_response
+from scraper.sample import write_response
 
 REFERENCE_URL = "https://gdxk.southcn.com/cz/llwzllzz/content/post_000001.html"
 HTML = "text/html; charset=utf-8"

@@ -1,12 +1,17 @@
-"""Page templates: how one family of pages gives up its fields.
+"""Page templates: how one family of pages gives up its fields, and what its site's URLs look like.
 
 A template is plain data: a name, a predicate that recognises its pages, and an extract function that
 returns Fields. Templates anchor on text and structure first and on class names only where the markup is
 known, so that an unseen variant of a page still reads.
+
+A template also declares its site's URL patterns: which paths are articles, which are listings (and which page
+of a listing), and, for the 潮州库, which collection and column a path's codes name. ``scraper.sites`` asks the
+templates for these, for discovery, import and the article's collection alike: nothing else knows them.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -37,8 +42,16 @@ class Fields:
 @dataclass(frozen=True)
 class Template:
     name: str
-    site: str
+    site: str  # the host its pages are on; empty for the fallback, whose articles take their page's host
     matches: Callable[[Page], bool]
     extract: Callable[[Page], Fields]
     priority: int = 100
     needs: str = ""  # what a page must show to match, in words: what `scraper doctor` says when it does not
+    # The fallback reads any page after the others failed to match; site templates fill in only what it leaves.
+    fallback: bool = False
+    # Searched in a URL's path (with "?query" when it has one). A listing pattern may name the groups "listing"
+    # (what its pages share) and "page" (the page number; page 1 when absent).
+    article_urls: re.Pattern | None = None
+    listing_urls: re.Pattern | None = None
+    # Collection and column named by an article URL's codes (the 潮州库's /cz/llwzllzz/…), or (None, None).
+    place: Callable[[str], tuple[str | None, str | None]] | None = None

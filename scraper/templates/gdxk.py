@@ -10,16 +10,26 @@ layout, <br>-separated paragraphs or a sidebar before the article all read the s
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
+
+from pipelines.cjk import count_cjk
+from pipelines.item import Kind
 
 from ..errors import NotAnArticle
 from ..fields import find_body, find_breadcrumb, find_published, source_of
 from ..hookspecs import hookimpl
 from ..lines import BOILERPLATE, Line
 from ..page import Page
-from ..text import author_credits, count_cjk, find_dates, labelled_values, most_precise
+from ..text import author_credits, find_dates, labelled_values, most_precise
 from . import Fields, Template
 
-_POST_URL = re.compile(r"/[a-z]{2,4}/[a-z0-9]+/content/(?:\d+/)?post_\d+\.html?$")
+# gdxk.southcn.com/<collection>/<column>/content/post_N.html, and the listings above them: /cz/ (the
+# collection's home), /cz/llwzllzz/ and its pages index.html, index_2.html …
+ARTICLE_URLS = re.compile(r"^/[a-z]{2,4}/[a-z0-9]+/content/(?:\d+/)*post_\d+\.html?(?=\?|$)")
+LISTING_URLS = re.compile(r"^(?P<listing>/[a-z]{2,4}/(?:[a-z0-9]+/)?)(?:index(?:_(?P<page>\d+))?\.html?)?(?=\?|$)")
+_CODES = re.compile(r"^/(?P<collection>[a-z]{2,4})/(?:(?P<column>[a-z0-9]+)/)?")
+COLLECTIONS = {"cz": "潮州库", "zh": "珠海库", "st": "汕头库"}
+COLUMNS = {"llwzllzz": "理论文章、理论著作", "dsj": "大事记"}
 _FOOTER = re.compile(r"指导单位|建设单位|主办单位|版权所有|Copyright", re.I)
 _HOST = "gdxk.southcn.com"
 _BREADCRUMB_START = ("首页", "当前位置", "您的位置", "你的位置", "位置")
@@ -35,8 +45,22 @@ _CRUMB_PLACEHOLDER = {"正文", "详情", "内容", "文章", "正文内容", "�
 _HEAD_LINES = 8
 
 
+def place(url: str) -> tuple[str | None, str | None]:
+    """潮州库 / 理论文章、理论著作 from the codes in a gdxk URL (or a mirror's article URL with gdxk's paths)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None, None
+    if parts.hostname != _HOST and not ARTICLE_URLS.search(parts.path):
+        return None, None
+    m = _CODES.match(parts.path)
+    if m is None:
+        return None, None
+    return COLLECTIONS.get(m.group("collection")), COLUMNS.get(m.group("column") or "")
+
+
 def matches(page: Page) -> bool:
-    if page.host == _HOST or _POST_URL.search(page.url.split("?")[0]):
+    if page.host == _HOST or ARTICLE_URLS.search(page.url.split("?")[0]):
         return True
     # A copy served from elsewhere (a mirror, a saved file): recognise the layout by its text anchors.
     lines = page.lines
@@ -128,7 +152,7 @@ def _reject_listing(page: Page, start: int, end: int | None, date_index: int | N
     if date_index is None or prose < links:
         pager = any(_PAGER.search(line.text) for line in lines)
         raise NotAnArticle(f"the page is a list of {len(items)} dated links"
-                           f"{' with a pager' if pager else ''} (a column index?)", page.url)
+                           f"{' with a pager' if pager else ''} (a column index?)", page.url, Kind.LISTING)
 
 
 def extract(page: Page) -> Fields:
@@ -192,7 +216,8 @@ def extract(page: Page) -> Fields:
 
 TEMPLATE = Template(name="gdxk", site=_HOST, matches=matches, extract=extract, priority=10,
                     needs="host gdxk.southcn.com, or a /<city>/<column>/content/post_N.html path, or a footer "
-                          "naming 指导单位 and 南方… under a 首页 > …库 breadcrumb")
+                          "naming 指导单位 and 南方… under a 首页 > …库 breadcrumb",
+                    article_urls=ARTICLE_URLS, listing_urls=LISTING_URLS, place=place)
 
 
 @hookimpl

@@ -85,8 +85,8 @@ def extract_fields(page: Page, fields: Fields | None = None, rule_prefix: str = 
     return fields
 
 
-TEMPLATE = Template(name="generic", site="any", matches=lambda page: True, extract=extract_fields,
-                    priority=1000)
+TEMPLATE = Template(name="generic", site="", matches=lambda page: True, extract=extract_fields,
+                    priority=1000, fallback=True)
 
 
 @hookimpl

@@ -11,17 +11,24 @@ from __future__ import annotations
 
 import re
 
+from pipelines.item import Kind
+
 from ..errors import NotAnArticle
 from ..fields import find_body, find_published, split_breadcrumb
 from ..hookspecs import hookimpl
 from ..page import Page
 from ..text import AUTHOR_LABELS, SOURCE_LABELS, author_credits, clean_text, find_dates, most_precise, split_names
+from ..urls import url_target
 from . import Fields, Template
 
-_FOUNDER_URL = re.compile(r"/content/\d{4}-\d{2}/\d{2}/content_\d+(?:_\d+)?\.htm$")
-_SHTML_URL = re.compile(r"/node_[0-9a-f]+/[0-9a-f]+\.shtml$")
-# Channel lists: Founder node_<digits>[_<n>].htm, the newer CMS node_<hex>[?cms_node_post_list_page=<n>].
-_LIST_URL = re.compile(r"/node_\d+(?:_\d+)?\.htm$|/node_[0-9a-f]{10}/?$")
+# Articles: Founder content_<id>.htm (content_<id>_<page>.htm for the later pages of a long one), the newer CMS
+# node_<hex>/<hex>.shtml. Channel lists: Founder node_<digits>[_<n>].htm, the newer CMS
+# node_<hex>[?cms_node_post_list_page=<n>].
+FOUNDER_URLS = re.compile(r"/content/\d{4}-\d{2}/\d{2}/content_\d+(?:_\d+)?\.htm(?=\?|$)")
+SHTML_URLS = re.compile(r"/node_[0-9a-f]+/[0-9a-f]+\.shtml(?=\?|$)")
+FOUNDER_LISTS = re.compile(r"^(?P<listing>.*/node_\d+)(?:_(?P<page>\d+))?\.htm(?=\?|$)")
+SHTML_LISTS = re.compile(r"^(?P<listing>.*/node_[0-9a-f]{10})/?(?:\?(?:[^#]*&)?cms_node_post_list_page=(?P<page>\d+)"
+                         r"[^#]*|\?[^#]*)?$")
 _LIST_ITEM = "//div[contains(concat(' ', normalize-space(@class), ' '), ' itm ') and contains(@class, 'j-link')]"
 # A news lead that opens with its credits: "南方网讯（记者/黄晓琳 通讯员/陈思远）近日，…".
 _LEAD_CREDIT = re.compile(r"^[^，。（(]{0,12}?讯?\s*[（(]([^（()）]{3,60})[）)]")
@@ -52,12 +59,12 @@ def _cms_marks(page: Page) -> bool:
 def matches_founder(page: Page) -> bool:
     path = page.url.split("?")[0]
     by_markup = _southcn(page) and page.by_id("article_title") is not None and (page.host or _cms_marks(page))
-    return bool(_FOUNDER_URL.search(path) or by_markup) and page.by_id("content") is not None
+    return bool(FOUNDER_URLS.search(path) or by_markup) and page.by_id("content") is not None
 
 
 def matches_shtml(page: Page) -> bool:
     path = page.url.split("?")[0]
-    return bool(_SHTML_URL.search(path) or (_southcn(page) and page.by_id("pubtime_baidu") is not None)) \
+    return bool(SHTML_URLS.search(path) or (_southcn(page) and page.by_id("pubtime_baidu") is not None)) \
         and bool(page.select("//div[contains(concat(' ', normalize-space(@class), ' '), ' m-article ')]"))
 
 
@@ -135,23 +142,27 @@ def matches_list(page: Page) -> bool:
     """A channel list of either CMS: its URL, or several list items and no article headline."""
     if not _southcn(page) or page.by_id("article_title") is not None:
         return False
-    by_url = page.host and (_LIST_URL.search(page.url.split("?")[0]) or "cms_node_post_list_page=" in page.url)
+    target = url_target(page.url)
+    by_url = page.host and (FOUNDER_LISTS.search(target) or SHTML_LISTS.search(target))
     return bool(by_url or len(page.select(_LIST_ITEM)) >= 3)
 
 
 def extract_list(page: Page) -> Fields:
     # A list's summaries are prose and would pass for a body; say what the page is instead of guessing.
     items = len(page.select(_LIST_ITEM))
-    raise NotAnArticle(f"the page is a channel list{f' of {items} articles' if items else ''}", page.url)
+    raise NotAnArticle(f"the page is a channel list{f' of {items} articles' if items else ''}", page.url,
+                       Kind.LISTING)
 
 
 FOUNDER = Template(name="southcn-founder", site="southcn.com", matches=matches_founder,
                    extract=extract_founder, priority=20,
                    needs="a content/YYYY-MM/DD/content_N.htm URL, or a southcn page with #article_title; "
-                         "and a #content element")
+                         "and a #content element",
+                   article_urls=FOUNDER_URLS, listing_urls=FOUNDER_LISTS)
 SHTML = Template(name="southcn-shtml", site="southcn.com", matches=matches_shtml, extract=extract_shtml,
                  priority=21, needs="a node_<hex>/<hex>.shtml URL or a southcn page with #pubtime_baidu; "
-                                    "and a div.m-article")
+                                    "and a div.m-article",
+                 article_urls=SHTML_URLS, listing_urls=SHTML_LISTS)
 LIST = Template(name="southcn-list", site="southcn.com", matches=matches_list, extract=extract_list, priority=22,
                 needs="a southcn channel list: a node_N.htm or list URL, or 3+ div.itm items and no #article_title")
 

@@ -1,7 +1,7 @@
 """Datasette plugin: field coverage per month and per column, as canned queries and as a chart.
 
 Drift shows first as a falling line: the share of articles with authors, a source or a time of day drops in the
-month a template changed. Registered under the ``datasette`` entry point; only archive databases get it.
+month a template changed. Only archive databases get it.
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ import html
 
 from datasette import hookimpl
 from datasette.utils.asgi import Response
+
+from .archive import archive_names, is_archive
 
 # (label, SQL that is 1 when an article has the field)
 COVERAGE = [
@@ -51,15 +53,9 @@ CANNED = {
 }
 
 
-def _is_archive(datasette, database: str) -> bool:
-    from .datasette_plugin import archive_databases
-
-    return database in archive_databases(datasette)
-
-
 @hookimpl
 def canned_queries(datasette, database):
-    if not _is_archive(datasette, database):
+    if not is_archive(datasette, database):
         return None
     return CANNED
 
@@ -96,10 +92,8 @@ def line_chart(months: list[str], series: dict[str, list[float]], width: int = 7
 
 
 async def coverage_page(datasette, request):
-    from .datasette_plugin import archive_databases
-
     sections = []
-    for name in archive_databases(datasette):
+    for name in archive_names(datasette):
         db = datasette.get_database(name)
         result = await db.execute(coverage_sql("substr(published_at, 1, 7) as month", "month", "asc"))
         rows = [dict(r) for r in result.rows]

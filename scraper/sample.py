@@ -1,4 +1,4 @@
-"""Build ``scraper/samples/sample.warc.gz`` from the fixture pages: ``python -m pipelines.sample``.
+"""Build ``scraper/samples/sample.warc.gz`` from the fixture pages: ``python -m scraper.sample``.
 
 The pages are reconstructions (see tests/fixtures/pages and scraper/samples/reference-article.html), not
 captures of the live site; the WARC's warcinfo record says so. Output is reproducible: fixed dates and record
@@ -56,7 +56,7 @@ def build_sample(output: Path = OUTPUT, pages_dir: Path = PAGES) -> int:
     with open(output, "wb") as out:
         writer = WARCWriter(out, gzip=True)
         info = writer.create_warcinfo_record(output.name, {
-            "software": "chaozhou-archive pipelines.sample", "format": "WARC File Format 1.1",
+            "software": "chaozhou-archive scraper.sample", "format": "WARC File Format 1.1",
             "description": NOTICE, "isPartOf": "chaozhou-archive sample (reconstructed pages)",
         })
         info.rec_headers.replace_header("WARC-Record-ID", record_id("warcinfo", NOTICE))

@@ -1,0 +1,254 @@
+"""A run: one crawl, import or reparse of the archive, from its ``runs`` row to its counts and dropped pages.
+
+Every job stores what it read through one ``Run``: ``record`` takes the Outcome of one response with the captures
+it came through and, in one transaction, saves the captures, stores the article (validate → normalise → version
+and store → search index) or records why there is none, and counts the outcome by its kind. So the same bytes
+give the same rows whichever job read them, and the counts, the ``runs`` row and the ``dropped`` table are kept
+in one place.
+
+A run's row says ``running`` until ``finish`` writes its counts. A process killed mid-run cannot write it; the
+next run to take the archive's lock (``pipelines.lock``) closes such rows as ``interrupted``.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from contextlib import suppress
+from dataclasses import asdict, dataclass, field
+from enum import Enum
+
+from sqlite_utils import Database
+
+from .errors import Dropped
+from .health import check_run, health_lines, record_health
+from .item import Capture, Kind, Outcome
+from .normalise import normalise
+from .store import Stored, save_capture, store_article
+from .times import utc_now
+from .validate import validate
+
+
+class Status(str, Enum):
+    """A run's state in the ``runs`` table."""
+
+    RUNNING = "running"
+    OK = "ok"
+    ERRORS = "errors"  # finished, but some pages failed or some files were damaged
+    REFUSING = "refusing"  # stopped early: the site kept refusing (rate limits, block pages)
+    MAX_ARTICLES = "max-articles"  # stopped early: --max-articles reached
+    ABORTED = "aborted"  # stopped by an error the run could not go on after (a full disk, Ctrl-C)
+    INTERRUPTED = "interrupted"  # the process died mid-run; closed by a later run
+
+
+# The summary line: always the first four, then whatever happened.
+_ALWAYS = ("new", "updated", "unchanged", "failed")
+_LABELS = {"listing": "listing pages", "dropped": "dropped by validation", "block_page": "block pages",
+           "error_page": "error pages", "no_article": "not an article", "not_html": "not HTML",
+           "redirect": "redirects", "gone": "gone", "skipped": "skipped", "retried": "retried",
+           "robots": "disallowed by robots.txt"}
+
+
+@dataclass
+class Counts:
+    """How many responses of each outcome a run saw (articles split by what storing them did)."""
+
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    dropped: int = 0  # articles that failed validation
+    listing: int = 0
+    block_page: int = 0
+    error_page: int = 0
+    no_article: int = 0
+    not_html: int = 0
+    redirect: int = 0
+    gone: int = 0
+    skipped: int = 0  # revisit records of pages the archive does not hold
+    retried: int = 0  # requests repeated after an error (the crawl)
+    requests: int = 0  # requests sent (the crawl)
+    robots: int = 0  # URLs robots.txt disallowed (the crawl)
+
+    def add(self, kind: Kind) -> None:
+        name = kind.value.replace("-", "_")
+        setattr(self, name, getattr(self, name) + 1)
+
+    @property
+    def articles(self) -> int:
+        return self.new + self.updated + self.unchanged
+
+    @property
+    def not_article(self) -> int:
+        return self.block_page + self.error_page + self.no_article
+
+    def summary(self) -> str:
+        parts = [f"{name} {getattr(self, name)}" for name in _ALWAYS]
+        parts += [f"{label} {getattr(self, name)}" for name, label in _LABELS.items() if getattr(self, name)]
+        return ", ".join(parts)
+
+
+@dataclass
+class RunResult:
+    """What a finished run tells its command: counts, problems, why it stopped early, and its health."""
+
+    run_id: int
+    counts: Counts
+    errors: list[str] = field(default_factory=list)  # one line each: damaged files, pages that failed
+    stopped: Status | None = None  # REFUSING or MAX_ARTICLES when the run stopped early
+    health: list[str] = field(default_factory=list)  # the health lines (pipelines.health)
+    drift: bool = False
+
+    @property
+    def exit_code(self) -> int:
+        """0 done, 1 some pages failed or a file was damaged, 3 the site kept refusing, 4 template drift."""
+        if self.stopped is Status.REFUSING:
+            return 3
+        if self.drift:
+            return 4
+        return 1 if self.counts.failed or self.errors else 0
+
+
+class Run:
+    """One job's run. Make it with ``Run.start`` while holding the archive's lock."""
+
+    def __init__(self, db: Database, run_id: int, kind: str):
+        self.db = db
+        self.id = run_id
+        self.kind = kind
+        self.counts = Counts()
+        self.errors: list[str] = []
+        self.health: list[str] = []
+        self.drift = False
+
+    @classmethod
+    def start(cls, db: Database, kind: str, inputs: list[str], *, software: str, parser_version: str) -> Run:
+        """A ``runs`` row, open until ``finish``; rows a killed process left open are closed as interrupted."""
+        with db.atomic():
+            run_id = db["runs"].insert({
+                "kind": kind, "started_at": utc_now(), "status": Status.RUNNING.value,
+                "inputs": json.dumps(inputs, ensure_ascii=False),
+                "scraper_version": software, "parser_version": parser_version,
+            }).last_pk
+            db.execute(
+                "UPDATE runs SET status = ?, error = coalesce(error || char(10), '') || ? WHERE status = ? AND id != ?",
+                [Status.INTERRUPTED.value, f"the process ended before the run did (killed?); closed by run {run_id}",
+                 Status.RUNNING.value, run_id])
+        return cls(db, run_id, kind)
+
+    # -- what one response gave ------------------------------------------------------------------------------
+    def save_captures(self, captures: list[Capture]) -> list[int]:
+        """Capture rows for these records (new ones inserted); their ids, also set on each Capture."""
+        for capture in captures:
+            capture.id = save_capture(self.db, capture, self.id)
+        return [c.id for c in captures]
+
+    def record(self, outcome: Outcome, captures: list[Capture]) -> Stored | None:
+        """Save the captures and store what the last of them gave, in one transaction; count it by its kind.
+
+        Returns what storing the article did (None when there was no article to store, or it was dropped).
+        """
+        with self.db.atomic():
+            self.save_captures(captures)
+            capture = captures[-1] if captures else None
+            stored = None
+            if outcome.kind is Kind.ARTICLE:
+                stored = self._store(outcome, capture)
+            elif outcome.kind is Kind.GONE and capture is not None:
+                mark_gone(self.db, capture)
+                self.counts.add(outcome.kind)
+            else:
+                if outcome.kind.is_dropped:
+                    self._drop(capture.url if capture else "", capture, outcome.kind.value, outcome.reason)
+                self.counts.add(outcome.kind)
+        return stored
+
+    def _store(self, outcome: Outcome, capture: Capture | None) -> Stored | None:
+        try:
+            article = normalise(validate(outcome.article))
+        except Dropped as exc:
+            self._drop(outcome.article.url, capture, "validate", exc.reason)
+            self.counts.dropped += 1
+            return None
+        stored = store_article(self.db, article, capture.id if capture else None, capture.fetched_at if capture
+                               else None)
+        back_again(self.db, article.url, capture.fetched_at if capture else None)
+        setattr(self.counts, stored.value, getattr(self.counts, stored.value) + 1)
+        return stored
+
+    def _drop(self, url: str, capture: Capture | None, stage: str, reason: str) -> None:
+        self.db["dropped"].insert({"run_id": self.id, "url": url, "capture_id": capture.id if capture else None,
+                                   "stage": stage, "reason": reason})
+
+    def record_revisit(self, capture: Capture) -> bool:
+        """A revisit record (or a 304) for the article whose current capture holds the same payload: the text was
+        still there. False, and nothing stored, when no such article is held."""
+        row = self.db.execute(
+            "SELECT a.id, a.first_seen, a.last_seen FROM articles a JOIN captures c ON c.id = a.capture_id "
+            "WHERE c.payload_digest = ? AND c.url = ?", [capture.payload_digest, capture.url]).fetchone()
+        if row is None or not capture.fetched_at:
+            self.counts.skipped += 1
+            return False
+        with self.db.atomic():
+            self.save_captures([capture])
+            changes = {}
+            if not row[1] or capture.fetched_at < row[1]:
+                changes["first_seen"] = capture.fetched_at
+            if not row[2] or capture.fetched_at > row[2]:
+                changes["last_seen"] = capture.fetched_at
+            if changes:
+                self.db["articles"].update(row[0], changes)
+            back_again(self.db, capture.url, capture.fetched_at)
+        self.counts.unchanged += 1
+        return True
+
+    def record_failure(self, url: str, reason: str, captures: list[Capture] = ()) -> None:
+        """A request that gave no page to read (a timeout, a refused connection, too many redirects)."""
+        with self.db.atomic():
+            self.save_captures(list(captures))
+            self._drop(url, captures[-1] if captures else None, Kind.FAILED.value, reason)
+        self.counts.failed += 1
+
+    def note_error(self, line: str) -> None:
+        """A problem to tell the user about at the end (a damaged file, a page that failed)."""
+        self.errors.append(line)
+
+    # -- the end ---------------------------------------------------------------------------------------------
+    def check_health(self) -> None:
+        report = check_run(self.db, self.id)
+        record_health(self.db, self.id, report)
+        self.health = health_lines(report)
+        self.drift = any(col.drifts for col in report)
+
+    def finish(self, stopped: Status | None = None) -> RunResult:
+        status = stopped or (Status.ERRORS if self.errors or self.counts.failed else Status.OK)
+        self._write_end(status, "\n".join(self.errors) or None)
+        return RunResult(self.id, self.counts, self.errors, stopped, self.health, self.drift)
+
+    def abort(self, exc: BaseException) -> None:
+        """Record the run as aborted if the database still can; the first error is the one to report."""
+        with suppress(sqlite3.Error):
+            self._write_end(Status.ABORTED, "\n".join([f"{type(exc).__name__}: {exc}", *self.errors]))
+
+    def _write_end(self, status: Status, error: str | None) -> None:
+        c = self.counts
+        with self.db.atomic():
+            self.db["runs"].update(self.id, {
+                "finished_at": utc_now(), "status": status.value, "new": c.new, "updated": c.updated,
+                "unchanged": c.unchanged, "not_article": c.not_article, "dropped": c.dropped, "failed": c.failed,
+                "skipped": c.not_html + c.redirect + c.skipped, "error": error, "counts": json.dumps(asdict(c)),
+            })
+
+
+def mark_gone(db: Database, capture: Capture) -> None:
+    """The site answered 404/410 for an article we hold: say so and keep everything stored. An answer older than
+    the article's last sighting (an old WARC imported late) changes nothing."""
+    db.execute("UPDATE articles SET gone_at = coalesce(gone_at, ?), gone_status = ? "
+               "WHERE url = ? AND (last_seen IS NULL OR last_seen <= ?)",
+               [capture.fetched_at, capture.status, capture.url, capture.fetched_at or ""])
+
+
+def back_again(db: Database, url: str, seen_at: str | None) -> None:
+    """An article marked gone answered again (a 404 during maintenance): it is no longer gone."""
+    db.execute("UPDATE articles SET gone_at = NULL, gone_status = NULL "
+               "WHERE url = ? AND gone_at IS NOT NULL AND gone_at <= ?", [url, seen_at or ""])

@@ -1,0 +1,119 @@
+"""`scraper import`: WARC files and saved pages into the archive, through the path the crawl takes.
+
+Each record is read by ``scraper.ingest.read_response`` and stored by ``pipelines.run.Run.record``, exactly as a
+crawl stores what it fetches: importing a crawl's own WARC files stores the same articles and no listing page.
+A revisit record says a page was byte-identical to an earlier capture: the article it gave is seen again.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+from collections.abc import Callable, Iterable
+from datetime import datetime, timezone
+from pathlib import Path
+
+from pipelines.errors import WarcDamaged
+from pipelines.item import Capture, Kind
+from pipelines.lock import archive_lock
+from pipelines.run import Run, RunResult
+from pipelines.schema import open_archive, storage_error
+from pipelines.times import utc_text
+from pipelines.warc import Exchange, Record, is_warc, payload_digest, read_warc
+
+from . import PARSER_VERSION, __version__
+from .ingest import read_response
+
+# Where saved pages keep their address: Chrome/IE "saved from url=(0064)…", SingleFile, canonical and og:url.
+_SAVED_URL = (
+    re.compile(rb"<!--\s*saved from url=\(\d+\)(\S+?)\s*-->", re.I),
+    re.compile(rb"Page saved with SingleFile\s+url:\s*(\S+)", re.I),
+    re.compile(rb"<link[^>]+rel=[\"']?canonical[\"']?[^>]+href=[\"']?([^\"'\s>]+)", re.I),
+    re.compile(rb"<link[^>]+href=[\"']?([^\"'\s>]+)[\"']?[^>]+rel=[\"']?canonical", re.I),
+    re.compile(rb"<meta[^>]+property=[\"']?og:url[\"']?[^>]+content=[\"']?([^\"'\s>]+)", re.I),
+)
+
+
+def import_files(db_path: str, paths: Iterable[str], url: str | None = None, *, drift_check: bool = True,
+                 progress: Callable[[int], None] | None = None) -> RunResult:
+    """Import WARC files and saved HTML pages (``url`` is the address of the HTML ones) under the archive's lock.
+
+    Raises ``StorageError`` if the database cannot be written: the response being stored is rolled back, the
+    ones before it stay.
+    """
+    paths = list(paths)
+    with archive_lock(db_path, "import"):
+        db = open_archive(db_path)
+        try:  # the files as absolute paths, as their captures name them
+            run = Run.start(db, "import", [os.path.abspath(p) for p in paths], software=__version__,
+                            parser_version=PARSER_VERSION)
+            try:
+                for path in paths:
+                    import_file(run, path, url, progress)
+                if drift_check:
+                    run.check_health()
+            except BaseException as exc:
+                run.abort(exc)
+                raise
+            return run.finish()
+        except sqlite3.Error as exc:
+            raise storage_error(exc, db_path) from exc
+        finally:
+            db.close()
+
+
+def import_file(run: Run, path: str, url: str | None, progress: Callable[[int], None] | None = None) -> None:
+    """Every page record of one file; a damaged WARC keeps its good records and is reported."""
+    done = 0
+    try:
+        for record in read_warc(path) if is_warc(path) else iter([read_saved_page(path, url)]):
+            import_record(run, record)
+            if progress:
+                progress(record.end_offset - done)
+            done = record.end_offset
+    except WarcDamaged as exc:
+        run.note_error(str(exc))
+    if progress:
+        progress(max(os.path.getsize(path) - done, 0))
+
+
+def import_record(run: Run, record: Record) -> None:
+    capture = record.capture
+    if record.is_revisit:
+        run.record_revisit(capture)
+        return
+    if not capture.url:
+        run.counts.failed += 1
+        run.note_error(f"{capture.saved_file}: the page does not say its URL; give it with --url")
+        return
+    reading = read_response(record.exchange)
+    run.record(reading.outcome, [capture])
+    if reading.kind is Kind.FAILED:
+        run.note_error(f"{capture.url}: {reading.outcome.reason}")
+
+
+def read_saved_page(path: str, url: str | None) -> Record:
+    """A saved page as a Record; its URL is ``url``, else the one the saving browser wrote into the page."""
+    body = Path(path).read_bytes()
+    url = url or url_from_saved_page(body) or ""
+    digest = payload_digest(body)
+    mtime = datetime.fromtimestamp(os.stat(path).st_mtime, timezone.utc)
+    capture = Capture(
+        # Same bytes at the same URL is the same capture, wherever the file lies: re-importing changes nothing.
+        record_id=f"file:{digest}:{url}", url=url, fetched_at=utc_text(mtime), status=None,
+        content_type="text/html", payload_digest=digest, saved_file=os.path.abspath(path),
+    )
+    exchange = Exchange(url=url, request_headers=[], status=None, reason="",
+                        response_headers=[("Content-Type", "text/html")], body=body, fetched_at=mtime)
+    return Record(capture=capture, exchange=exchange, record_type="file", end_offset=len(body))
+
+
+def url_from_saved_page(body: bytes) -> str | None:
+    head = body[:65536]
+    for pattern in _SAVED_URL:
+        match = pattern.search(head)
+        if match and match.group(1).lower().startswith((b"http://", b"https://")):
+            return match.group(1).decode("utf-8", "replace")
+    return None
+

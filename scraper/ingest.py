@@ -1,0 +1,128 @@
+"""From one response to what it is: the one path from bytes to an Outcome, for every job.
+
+The crawl hands it what the network gave, ``scraper import`` what a WARC record or a saved page holds, reparse a
+stored capture; each then gives the Outcome to ``pipelines.run.Run.record``. So the same bytes give the same
+outcome, and the same stored rows, whichever job read them. In order:
+
+1. the status: a refusal (429, 403, 503), gone (404, 410), a redirect, another error;
+2. the body, its Content-Encoding undone with a size cap; a type that is not HTML (sniffed when the type is
+   missing or generic);
+3. a listing, by the URL patterns the templates declare (``scraper.sites``), or when the job says so: its links;
+4. the article, or the parser's reason why there is none (``NotAnArticle`` and its kind);
+5. a block or captcha page served with status 200 in place of the page, which reads like a short article or
+   an empty listing: a refusal, never stored.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from pipelines.errors import UnreadableBody
+from pipelines.item import Kind, Outcome
+from pipelines.warc import Exchange
+
+from .decode import decode_html
+from .discover import Listing, links_of
+from .errors import NotAnArticle
+from .page import Page, parse_page
+from .parse import extract_article, reject_non_html
+from .sites import page_kind
+
+MAX_BYTES = 20 * 1024 * 1024  # a decoded body's cap, as the crawl's fetch caps what it reads (FetchPolicy)
+REFUSAL_STATUSES = (429, 403, 503)
+GONE_STATUSES = (404, 410)
+# A block or captcha page is short: longer bodies are never taken for one, however they are worded.
+BLOCK_PAGE_BYTES = 50_000
+SHORT_ARTICLE = 300  # characters of body text: a captcha page (a heading and a sentence) reads like an article
+# What block and captcha pages say (served with status 200 in place of the page asked for).
+_BLOCK_PAGE = re.compile(
+    r"访问过于频繁|请求过于频繁|访问受限|安全验证|人机验证|验证码|captcha|access denied|too many requests", re.I)
+_BLOCKED = "block page (a captcha or a rate-limit notice) served in place of "
+_HTML_TYPES = ("text/html", "application/xhtml+xml")
+_GENERIC_TYPES = ("", "application/octet-stream", "text/plain", "unk", "unknown", "binary/octet-stream")
+_HTML_START = re.compile(rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body|meta|title)", re.I | re.S)
+
+
+@dataclass
+class Reading:
+    """The Outcome of one response, and for a listing the links on it (which only the crawl follows)."""
+
+    outcome: Outcome
+    listing: Listing | None = None
+
+    @property
+    def kind(self) -> Kind:
+        return self.outcome.kind
+
+
+def read_response(exchange: Exchange, *, expect: Kind | None = None, max_bytes: int = MAX_BYTES,
+                  in_scope: Callable[[str], bool] = lambda url: True) -> Reading:
+    """What one response is. ``expect=Kind.LISTING`` reads a page the job knows to be a listing (a crawl's
+    start URL) as one; otherwise the templates' URL patterns and then the page itself decide."""
+    status = exchange.status
+    if status in REFUSAL_STATUSES:
+        return _reading(Kind.BLOCK_PAGE, f"HTTP {status}")
+    if status in GONE_STATUSES:
+        return _reading(Kind.GONE, f"HTTP {status}")
+    if status is not None and 300 <= status < 400:
+        return _reading(Kind.REDIRECT, f"HTTP {status}")
+    if status is not None and not 200 <= status < 300:
+        return _reading(Kind.FAILED, f"HTTP {status}")
+    try:
+        body = exchange.decoded_body(max_bytes)
+    except UnreadableBody as exc:
+        return _reading(Kind.FAILED, exc.reason)
+    if not is_html(exchange.content_type, body):
+        return _reading(Kind.NOT_HTML, f"not HTML ({exchange.content_type or 'no type'})")
+    try:
+        return _read_page(exchange.url, body, exchange.content_type, expect, in_scope)
+    except NotAnArticle as exc:
+        return _reading(exc.kind, exc.reason)
+    except Exception as exc:  # noqa: BLE001 - a parser bug must cost one page, never the whole run
+        return _reading(Kind.FAILED, f"parsing failed: {type(exc).__name__}: {exc}")
+
+
+def _read_page(url: str, body: bytes, content_type: str, expect: Kind | None,
+               in_scope: Callable[[str], bool]) -> Reading:
+    reject_non_html(body, url)
+    page = parse_page(decode_html(body, content_type), url)
+    if (expect or page_kind(url)) is Kind.LISTING:
+        listing = links_of(page, in_scope)
+        if not (listing.articles or listing.listings) and looks_blocked(page, body):
+            return _reading(Kind.BLOCK_PAGE, _BLOCKED + "the listing")
+        return Reading(Outcome(Kind.LISTING, "a listing page"), listing)
+    try:
+        article = extract_article(page)
+    except NotAnArticle:
+        if looks_blocked(page, body):
+            return _reading(Kind.BLOCK_PAGE, _BLOCKED + "the article")
+        raise
+    if sum(map(len, article.paragraphs)) < SHORT_ARTICLE and looks_blocked(page, body):
+        return _reading(Kind.BLOCK_PAGE, _BLOCKED + "the article")
+    return Reading(Outcome(Kind.ARTICLE, article=article))
+
+
+def _reading(kind: Kind, reason: str) -> Reading:
+    return Reading(Outcome(kind, reason))
+
+
+def is_html(content_type: str | None, body: bytes) -> bool:
+    """HTML by its Content-Type, or, when the type is missing or generic, by how the body starts. An empty body
+    of an HTML type is HTML (the parser says it is empty)."""
+    kind = (content_type or "").split(";")[0].strip().lower()
+    if kind in _HTML_TYPES:
+        return True
+    if kind in _GENERIC_TYPES:
+        return bool(_HTML_START.match(body[:4096]))
+    return False
+
+
+def looks_blocked(page: Page, body: bytes) -> bool:
+    """A block or captcha page, judged by the text a reader sees: a script or an attribute that merely names a
+    captcha library (a login widget in the footer) does not make an article a block page."""
+    if len(body) >= BLOCK_PAGE_BYTES:
+        return False
+    visible = " ".join([page.html_title] + [line.text for line in page.lines])
+    return bool(_BLOCK_PAGE.search(visible))

@@ -1,0 +1,67 @@
+"""What the templates declare about their sites' URLs, asked in one place.
+
+Which URLs are articles and which are listings (and which page of which listing), for discovery
+(``scraper.discover``) and for reading a response (``scraper.ingest``); which collection and column an article
+belongs to, for the parser. Each answer comes from the patterns the templates declare
+(``scraper.templates.Template``), so a site's URLs are described once, in its template.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from pipelines.item import Kind
+
+from .plugins import all_templates
+from .urls import url_target
+
+_HOME_CRUMBS = ("首页", "home", "Home")
+
+
+def page_kind(url: str) -> Kind | None:
+    """ARTICLE or LISTING when a template's URL patterns say so (article patterns first), else None."""
+    target = url_target(url)
+    templates = all_templates()
+    if any(t.article_urls is not None and t.article_urls.search(target) for t in templates):
+        return Kind.ARTICLE
+    if any(t.listing_urls is not None and t.listing_urls.search(target) for t in templates):
+        return Kind.LISTING
+    return None
+
+
+@dataclass(frozen=True)
+class ListingPage:
+    listing: str  # what every page of the listing shares: its host and the pattern's "listing" group
+    number: int  # 1 for the listing's first page
+
+
+def listing_page(url: str) -> ListingPage | None:
+    """Which listing a URL is a page of, and which page, by the templates' listing patterns."""
+    target = url_target(url)
+    for template in all_templates():
+        pattern = template.listing_urls
+        m = pattern.search(target) if pattern is not None else None
+        if m is None:
+            continue
+        groups = m.groupdict()
+        number = int(groups["page"]) if groups.get("page") else 1
+        return ListingPage(urlsplit(url).netloc.lower() + (groups.get("listing") or target), number)
+    return None
+
+
+def place(url: str, breadcrumb: list[str]) -> tuple[str | None, str | None]:
+    """Collection and column: from the URL's codes where a template knows them (stable), else from the
+    breadcrumb (``首页 > 潮州库 > 理论文章、理论著作``): a crumb ending in 库 is a collection, the last crumb the
+    column (of a page that has a collection, or a trail of two crumbs or more)."""
+    collection = column = None
+    for template in all_templates():
+        if template.place is not None:
+            collection, column = template.place(url)
+            if collection or column:
+                break
+    crumbs = [c for c in breadcrumb if c not in _HOME_CRUMBS]
+    collection = collection or next((c for c in crumbs if c.endswith("库")), None)
+    if column is None and crumbs and crumbs[-1] != collection and (collection or len(crumbs) > 1):
+        column = crumbs[-1]
+    return collection, column
