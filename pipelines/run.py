@@ -16,7 +16,7 @@ import json
 import sqlite3
 from contextlib import suppress
 from dataclasses import asdict, dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 from sqlite_utils import Database
 
@@ -29,7 +29,7 @@ from .times import utc_now
 from .validate import validate
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     """A run's state in the ``runs`` table."""
 
     RUNNING = "running"
@@ -138,7 +138,12 @@ class Run:
 
     # -- what one response gave ------------------------------------------------------------------------------
     def save_captures(self, captures: list[Capture]) -> list[int]:
-        """Capture rows for these records (new ones inserted); their ids, also set on each Capture."""
+        """Capture rows for records that are not a page to read (robots.txt, the hops of a redirect that was not
+        followed); their ids, also set on each Capture. A redirect among them is counted."""
+        self.counts.redirect += sum(1 for c in captures if _is_redirect(c))
+        return self._save(captures)
+
+    def _save(self, captures: list[Capture]) -> list[int]:
         for capture in captures:
             capture.id = save_capture(self.db, capture, self.id)
         return [c.id for c in captures]
@@ -149,7 +154,8 @@ class Run:
         Returns what storing the article did (None when there was no article to store, or it was dropped).
         """
         with self.db.atomic():
-            self.save_captures(captures)
+            self._save(captures)
+            self.counts.redirect += sum(1 for c in captures[:-1] if _is_redirect(c))  # the hops before it
             capture = captures[-1] if captures else None
             stored = None
             if outcome.kind is Kind.ARTICLE:
@@ -190,7 +196,7 @@ class Run:
             self.counts.skipped += 1
             return False
         with self.db.atomic():
-            self.save_captures([capture])
+            self._save([capture])
             changes = {}
             if not row[1] or capture.fetched_at < row[1]:
                 changes["first_seen"] = capture.fetched_at
@@ -238,6 +244,10 @@ class Run:
                 "unchanged": c.unchanged, "not_article": c.not_article, "dropped": c.dropped, "failed": c.failed,
                 "skipped": c.not_html + c.redirect + c.skipped, "error": error, "counts": json.dumps(asdict(c)),
             })
+
+
+def _is_redirect(capture: Capture) -> bool:
+    return capture.status is not None and 300 <= capture.status < 400 and capture.status != 304
 
 
 def mark_gone(db: Database, capture: Capture) -> None:

@@ -268,21 +268,21 @@ def connect(path: str) -> sqlite3.Connection:
     return sqlite3.connect(path, timeout=BUSY_TIMEOUT)
 
 
+# What to do, by SQLite's primary result code (sqlite3 gives it as ``sqlite_errorname``, extended codes included).
+_STORAGE_HINTS = {
+    "SQLITE_BUSY": "another process is writing to it; wait for it to finish (or stop it) and run again",
+    "SQLITE_LOCKED": "another process is writing to it; wait for it to finish (or stop it) and run again",
+    "SQLITE_READONLY": "the file or its folder is read-only; make both writable, or choose another --db",
+    "SQLITE_FULL": "the disk is full; free some space and run again (nothing was half-written)",
+    "SQLITE_IOERR": "the disk failed or its file system went read-only; check it, then run again",
+    "SQLITE_NOTADB": "the file is not an SQLite database, or is damaged; choose another --db",
+    "SQLITE_CORRUPT": "the file is not an SQLite database, or is damaged; choose another --db",
+    "SQLITE_CANTOPEN": "the file cannot be opened; check that its folder exists and is writable",
+}
+
+
 def storage_error(exc: sqlite3.Error, path: str) -> StorageError:
-    """Translate SQLite's error into a message that says what to do."""
-    text = str(exc)
-    if "locked" in text or "busy" in text:
-        hint = "another process is writing to it; wait for it to finish (or stop it) and run again"
-    elif "readonly" in text or "read-only" in text:
-        hint = "the file or its folder is read-only; make both writable, or choose another --db"
-    elif "disk is full" in text or "database or disk is full" in text:
-        hint = "the disk is full; free some space and run again (nothing was half-written)"
-    elif "disk I/O error" in text:
-        hint = "the disk failed or its file system went read-only; check it, then run again"
-    elif "not a database" in text or "malformed" in text:
-        hint = "the file is not an SQLite database, or is damaged; choose another --db"
-    elif "unable to open" in text:
-        hint = "the file cannot be opened; check that its folder exists and is writable"
-    else:
-        hint = "see the SQLite error above"
-    return StorageError(f"{path}: {text}: {hint}")
+    """SQLite's error as one line that says what to do, chosen by its result code."""
+    code = (getattr(exc, "sqlite_errorname", None) or "").split("_")
+    hint = _STORAGE_HINTS.get("_".join(code[:2]), "see the SQLite error above")
+    return StorageError(f"{path}: {exc}: {hint}")

@@ -7,7 +7,7 @@ matter: they are China time (``CHINA``) and as precise as the page printed them.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 CHINA = timezone(timedelta(hours=8))
 FORMAT = "%Y-%m-%dT%H:%M:%SZ"
@@ -16,16 +16,16 @@ FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 def utc_text(moment: datetime) -> str:
     """A moment in the archive's spelling; a naive datetime is taken to be UTC."""
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).strftime(FORMAT)
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime(FORMAT)
 
 
 def utc_now() -> str:
-    return utc_text(datetime.now(timezone.utc))
+    return utc_text(datetime.now(UTC))
 
 
 def utc_later(seconds: float) -> str:
-    return utc_text(datetime.now(timezone.utc) + timedelta(seconds=seconds))
+    return utc_text(datetime.now(UTC) + timedelta(seconds=seconds))
 
 
 def utc_from_text(value: str | None) -> str | None:

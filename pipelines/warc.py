@@ -22,7 +22,7 @@ import zlib
 from collections.abc import Iterator
 from contextlib import suppress
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from io import BytesIO
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -141,7 +141,7 @@ class WarcArchive:
         self._serial = 0
 
     def _open(self) -> None:
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S%f")
+        stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S%f")
         self._serial += 1
         self._name = f"{self.prefix}-{stamp}-{os.getpid()}-{os.urandom(3).hex()}-{self._serial:05d}.warc.gz"
         path = self.directory / (self._name + OPEN_SUFFIX)
@@ -348,7 +348,7 @@ def _moment(text: str | None) -> datetime:
     try:
         return datetime.fromisoformat((text or "").replace("Z", "+00:00"))
     except ValueError:
-        return datetime.fromtimestamp(0, timezone.utc)
+        return datetime.fromtimestamp(0, UTC)
 
 
 # -- repair ----------------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ import sqlite3
 import time
 from collections.abc import Callable
 from contextlib import suppress
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from pipelines.item import Capture, Kind
@@ -97,7 +97,7 @@ class Crawl:
                 url = canonicalize_url(url)
                 kind = "article" if page_kind(url) is Kind.ARTICLE else "listing"
                 frontier.queue_again(self.db, url, kind, self.run.id)
-            since = (datetime.now(timezone.utc) - timedelta(days=self.options.recheck_days)).date().isoformat()
+            since = (datetime.now(UTC) - timedelta(days=self.options.recheck_days)).date().isoformat()
             for (url,) in self.db.execute(
                     "select f.url from frontier f join articles a on a.url = f.url "
                     "where f.state = 'done' and a.published_at >= ?", [since]).fetchall():

@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -152,7 +152,7 @@ def _get_with_body_retries(session, url, policy, extra_headers) -> tuple[Exchang
 
 
 def _get_once(session, url, policy, extra_headers) -> tuple[Exchange, int]:
-    fetched_at = datetime.now(timezone.utc)
+    fetched_at = datetime.now(UTC)
     with deadline(policy.deadline) as watch:
         try:
             response = session.get(url, headers=extra_headers or {}, stream=True, allow_redirects=False,

@@ -9,7 +9,7 @@ stored) or still pending, never half of each.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from sqlite_utils import Database
 
@@ -20,7 +20,7 @@ KINDS = ("listing", "article")
 MAX_ATTEMPTS = 5
 
 
-class State(str, Enum):
+class State(StrEnum):
     """A URL's state in the frontier (the text is what the table holds)."""
 
     PENDING = "pending"  # to fetch

@@ -11,7 +11,7 @@ import os
 import re
 import sqlite3
 from collections.abc import Callable, Iterable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from pipelines.errors import WarcDamaged
@@ -98,7 +98,7 @@ def read_saved_page(path: str, url: str | None) -> Record:
     body = Path(path).read_bytes()
     url = url or url_from_saved_page(body) or ""
     digest = payload_digest(body)
-    mtime = datetime.fromtimestamp(os.stat(path).st_mtime, timezone.utc)
+    mtime = datetime.fromtimestamp(os.stat(path).st_mtime, UTC)
     capture = Capture(
         # Same bytes at the same URL is the same capture, wherever the file lies: re-importing changes nothing.
         record_id=f"file:{digest}:{url}", url=url, fetched_at=utc_text(mtime), status=None,

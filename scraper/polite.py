@@ -6,7 +6,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from urllib.parse import urlsplit, urlunsplit
 
 from protego import Protego
@@ -65,7 +65,7 @@ class Scope:
         return Scope(self.scheme, self.netloc, prefix if prefix.startswith("/") else "/" + prefix)
 
 
-class RobotsState(str, Enum):
+class RobotsState(StrEnum):
     RULES = "rules"  # 2xx: its rules apply
     ALLOW_ALL = "allow-all"  # 4xx: no robots.txt, everything is allowed
     UNAVAILABLE = "unavailable"  # 5xx or no answer: nothing may be fetched until it answers

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 from pipelines.cjk import CJK
 from pipelines.times import CHINA
@@ -90,7 +90,7 @@ def _to_iso(y, mo, d, h=None, mi=None, s=None, half=None, offset=None) -> tuple[
         # A time given in another zone is the same instant in China time (+08:00): perhaps another day.
         sign = -1 if offset[0] == "-" else 1
         digits = offset[1:].replace(":", "")
-        zone = timezone.utc if offset == "Z" else timezone(sign * timedelta(hours=int(digits[:2]),
+        zone = UTC if offset == "Z" else timezone(sign * timedelta(hours=int(digits[:2]),
                                                                            minutes=int(digits[2:])))
         moment = moment.replace(tzinfo=zone).astimezone(CHINA).replace(tzinfo=None)
     if s is None:

@@ -11,6 +11,10 @@ from dataclasses import dataclass, field
 from tests.site_server import Reply, SiteServer
 
 COLUMNS = {"llwzllzz": "理论文章、理论著作", "dsj": "大事记"}
+# What a site serves, with status 200, in place of the page when it will not serve it.
+BLOCK_PAGE = ("<html><head><meta charset=utf-8><title>安全验证</title></head><body><h1>访问过于频繁</h1>"
+              "<p>您的访问过于频繁，请完成下方验证码后继续访问。</p><img src=/captcha.png><input name=code>"
+              "</body></html>")
 
 
 @dataclass

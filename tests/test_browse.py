@@ -12,15 +12,15 @@ import lxml.html
 import pytest
 
 from browse.metadata import TABLES
-from tests.browse_helpers import HOSTILE_URL, PWNED, REFERENCE_URL, article_id, get, make_archive
+from tests.browse_helpers import HOSTILE_URL, PWNED, REFERENCE_URL, article_id, get
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 BILINGUAL = re.compile(r"[\u4e00-\u9fff].*·.*[A-Za-z]")
 
 
-@pytest.fixture(scope="module")
-def archive(tmp_path_factory):
-    return make_archive(tmp_path_factory.mktemp("browse"))
+@pytest.fixture(scope="session")
+def archive(sample_archive):
+    return sample_archive
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browse_helpers import HOSTILE_URL, PWNED, REFERENCE_URL, article_id, make_archive
+from tests.browse_helpers import HOSTILE_URL, PWNED, REFERENCE_URL, article_id
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -42,11 +42,12 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def server(sample_archive, tmp_path_factory):
     """`scraper serve` on a free port of 127.0.0.1, as a user would start it."""
-    path = make_archive(tmp_path_factory.mktemp("browser"))
+    path = sample_archive
+    log_path = tmp_path_factory.mktemp("browser") / "serve.log"
     port = free_port()
-    log = open(path.parent / "serve.log", "wb")  # noqa: SIM115 (closed below)
+    log = open(log_path, "wb")  # noqa: SIM115 (closed below)
     process = subprocess.Popen([sys.executable, "-m", "scraper", "serve", "--db", str(path), "--port", str(port)],
                                stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
@@ -59,7 +60,7 @@ def server(tmp_path_factory):
             if process.poll() is not None or time.monotonic() > deadline:
                 process.kill()
                 log.close()
-                pytest.fail("scraper serve did not start: " + (path.parent / "serve.log").read_text())
+                pytest.fail("scraper serve did not start: " + log_path.read_text())
             time.sleep(0.2)
     yield base, path
     process.terminate()

@@ -15,34 +15,8 @@ from pipelines.errors import ArchiveBusy
 from pipelines.lock import archive_lock
 from pipelines.warc import read_record
 from scraper.cli import cli
-from scraper.crawl import CrawlOptions, run_crawl
-from scraper.fetch import FetchPolicy
 from tests.collection import Collection
 from tests.site_server import Reply, SiteServer
-
-FAST = FetchPolicy(backoff=0.01, retries=3, body_retries=1, connect_timeout=2, read_timeout=3, deadline=10,
-                   retry_after_max=2)
-
-
-@pytest.fixture
-def site():
-    with SiteServer() as server:
-        yield server
-
-
-@pytest.fixture
-def collection(site):
-    coll = Collection(per_page=5)
-    coll.add("llwzllzz", 12)
-    coll.add("dsj", 4)
-    coll.publish(site)
-    return coll
-
-
-def crawl(site, tmp_path, *urls, **kwargs):
-    options = CrawlOptions(start_urls=list(urls) or [site.base + "/cz/"], db_path=str(tmp_path / "archive.db"),
-                           delay=0, policy=FAST, **kwargs)
-    return run_crawl(options)
 
 
 def article_urls(tmp_path) -> list[str]:
@@ -54,8 +28,8 @@ def warc_files(tmp_path) -> list[Path]:
     return sorted((tmp_path / "archive").glob("*.warc.gz"))
 
 
-def test_full_crawl_stores_every_article_once(site, collection, tmp_path):
-    stats = crawl(site, tmp_path)
+def test_full_crawl_stores_every_article_once(site, collection, tmp_path, crawl):
+    stats = crawl(site)
     expected = sorted(site.base + s.path for s in collection.all_stories())
     assert article_urls(tmp_path) == expected
     assert (stats.counts.new, stats.counts.failed, stats.exit_code) == (16, 0, 0)
@@ -70,53 +44,53 @@ def test_full_crawl_stores_every_article_once(site, collection, tmp_path):
     assert row["published_at"].startswith("2020-10-")
 
 
-def test_user_agent_and_robots_are_obeyed(site, collection, tmp_path):
+def test_user_agent_and_robots_are_obeyed(site, collection, tmp_path, crawl):
     collection.publish(site, robots="User-agent: *\nDisallow: /cz/dsj/\n")
-    stats = crawl(site, tmp_path)
+    stats = crawl(site)
     assert not any(hit.path.startswith("/cz/dsj/") for hit in site.hits)
     assert stats.counts.robots >= 1
     assert all("chaozhou-archive" in hit.headers["User-Agent"] for hit in site.hits)
 
 
-def test_transient_errors_are_retried_and_rate_limits_obeyed(site, collection, tmp_path):
+def test_transient_errors_are_retried_and_rate_limits_obeyed(site, collection, tmp_path, crawl):
     flaky, limited = collection.stories["llwzllzz"][0], collection.stories["dsj"][0]
     page = site.routes[flaky.path][0]
     site.route(flaky.path, Reply(503), page)
     site.route(limited.path, Reply(429, headers={"Retry-After": "1"}), site.routes[limited.path][0])
-    stats = crawl(site, tmp_path)
+    stats = crawl(site)
     assert stats.counts.new == 16 and stats.counts.retried >= 2 and stats.exit_code == 0
     hits = [h.at for h in site.hits if h.path == limited.path]
     assert len(hits) == 2 and hits[1] - hits[0] >= 0.9
 
 
-def test_persistent_failure_exits_1_and_keeps_the_url_for_later(site, collection, tmp_path):
+def test_persistent_failure_exits_1_and_keeps_the_url_for_later(site, collection, tmp_path, crawl):
     broken = collection.stories["dsj"][1]
     site.route(broken.path, Reply(500))
-    stats = crawl(site, tmp_path)
+    stats = crawl(site)
     assert stats.exit_code == 1 and stats.counts.new == 15
     db = sqlite_utils.Database(tmp_path / "archive.db")
     row = next(db.query("select state, last_error, next_try from frontier where url = ?", [site.base + broken.path]))
     assert row["state"] == "pending" and "500" in row["last_error"] and row["next_try"]
 
 
-def test_off_site_redirect_is_never_requested(site, collection, tmp_path):
+def test_off_site_redirect_is_never_requested(site, collection, tmp_path, crawl):
     with SiteServer() as elsewhere:
         elsewhere.route("/cz/llwzllzz/content/post_1.html", Reply.html("<p>外站</p>"))
         moved = collection.stories["llwzllzz"][2]
         site.route(moved.path, Reply(302, headers={"Location": elsewhere.base + "/cz/llwzllzz/content/post_1.html"}))
-        crawl(site, tmp_path)
+        crawl(site)
         assert elsewhere.count() == 0
     db = sqlite_utils.Database(tmp_path / "archive.db")
     assert next(db.query("select state from frontier where url = ?", [site.base + moved.path]))["state"] == \
         "out-of-scope"
 
 
-def test_second_run_asks_only_for_what_may_have_changed(site, collection, tmp_path):
-    crawl(site, tmp_path)
+def test_second_run_asks_only_for_what_may_have_changed(site, collection, tmp_path, crawl):
+    crawl(site)
     new_stories = collection.add("llwzllzz", 3)
     collection.publish(site)
     site.hits.clear()
-    stats = crawl(site, tmp_path)
+    stats = crawl(site)
     assert stats.counts.new == 3 and stats.counts.unchanged == 0
     asked = sorted(h.path for h in site.hits)
     # robots.txt + home + the first page of each column (which holds the new ones) + the new articles
@@ -124,24 +98,24 @@ def test_second_run_asks_only_for_what_may_have_changed(site, collection, tmp_pa
     assert asked == expected
 
 
-def test_recent_articles_are_rechecked_with_conditional_get(site, tmp_path):
+def test_recent_articles_are_rechecked_with_conditional_get(site, tmp_path, crawl):
     coll = Collection(per_page=5)
     coll.add("llwzllzz", 2, year=2026)
     fresh = coll.stories["llwzllzz"][0]
     fresh.published = time.strftime("%Y-%m-%d 08:00:00")
     coll.publish(site)
     site.route(fresh.path, Reply.html(site.routes[fresh.path][0].body, ETag='"v1"'))
-    crawl(site, tmp_path)
+    crawl(site)
     site.route(fresh.path, Reply(304, b"", {"ETag": '"v1"'}))
     site.hits.clear()
-    stats = crawl(site, tmp_path)
+    stats = crawl(site)
     conditional = [h for h in site.hits if h.path == fresh.path]
     assert len(conditional) == 1 and conditional[0].headers.get("If-None-Match") == '"v1"'
     assert stats.counts.unchanged == 1
 
 
-def test_every_warc_passes_warcio_check_and_captures_point_at_records(site, collection, tmp_path):
-    crawl(site, tmp_path)
+def test_every_warc_passes_warcio_check_and_captures_point_at_records(site, collection, tmp_path, crawl):
+    crawl(site)
     files = warc_files(tmp_path)
     assert files
     for path in files:
@@ -156,8 +130,8 @@ def test_every_warc_passes_warcio_check_and_captures_point_at_records(site, coll
         assert uri == cap["url"]
 
 
-def test_reparse_rebuilds_the_same_articles_without_the_network(site, collection, tmp_path):
-    crawl(site, tmp_path)
+def test_reparse_rebuilds_the_same_articles_without_the_network(site, collection, tmp_path, crawl):
+    crawl(site)
     db_path = tmp_path / "archive.db"
     db = sqlite_utils.Database(db_path)
     before = list(db.query("select id, url, title, body, published_at, content_hash from articles order by id"))

@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from scraper.cli import cli
-from tests.site_server import Reply, SiteServer
+from tests.site_server import Reply
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
 FIXTURES = sorted(PAGES.glob("*.expected.json"))
@@ -44,21 +44,19 @@ def test_doctor_names_template_and_rule_per_field(spec):
             assert ":" in rule_line[len("rule: "):], f"{name}: {rule_line}"
 
 
-def test_doctor_fetches_a_url_politely():
+def test_doctor_fetches_a_url_politely(site):
     page = (PAGES / "gdxk-div-title.html").read_bytes()
-    with SiteServer() as site:
-        site.route("/robots.txt", Reply(404))
-        site.route("/cz/llwzllzz/content/post_1.html", Reply(200, page, {"Content-Type": "text/html"}))
-        result = CliRunner().invoke(cli, ["doctor", site.base + "/cz/llwzllzz/content/post_1.html"])
-        assert result.exit_code == 0, result.output
-        assert [h.path for h in site.hits] == ["/robots.txt", "/cz/llwzllzz/content/post_1.html"]
-        assert "chaozhou-archive" in site.hits[1].headers["User-Agent"]
+    site.route("/robots.txt", Reply(404))
+    site.route("/cz/llwzllzz/content/post_1.html", Reply(200, page, {"Content-Type": "text/html"}))
+    result = CliRunner().invoke(cli, ["doctor", site.base + "/cz/llwzllzz/content/post_1.html"])
+    assert result.exit_code == 0, result.output
+    assert [h.path for h in site.hits] == ["/robots.txt", "/cz/llwzllzz/content/post_1.html"]
+    assert "chaozhou-archive" in site.hits[1].headers["User-Agent"]
     assert "gdxk               matches  <- used" in result.stdout
 
 
-def test_doctor_respects_robots():
-    with SiteServer() as site:
-        site.route("/robots.txt", Reply(200, b"User-agent: *\nDisallow: /\n", {"Content-Type": "text/plain"}))
-        result = CliRunner().invoke(cli, ["doctor", site.base + "/cz/a.html"])
-        assert result.exit_code == 2 and "robots.txt does not allow" in result.stderr
-        assert site.count("/cz/a.html") == 0
+def test_doctor_respects_robots(site):
+    site.route("/robots.txt", Reply(200, b"User-agent: *\nDisallow: /\n", {"Content-Type": "text/plain"}))
+    result = CliRunner().invoke(cli, ["doctor", site.base + "/cz/a.html"])
+    assert result.exit_code == 2 and "robots.txt does not allow" in result.stderr
+    assert site.count("/cz/a.html") == 0

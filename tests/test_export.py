@@ -10,12 +10,12 @@ import pytest
 from click.testing import CliRunner
 
 from scraper.cli import cli
-from tests.browse_helpers import HOSTILE_URL, REFERENCE_URL, make_archive
+from tests.browse_helpers import HOSTILE_URL, REFERENCE_URL
 
 
-@pytest.fixture(scope="module")
-def archive(tmp_path_factory):
-    return make_archive(tmp_path_factory.mktemp("export"))
+@pytest.fixture(scope="session")
+def archive(sample_archive):
+    return sample_archive
 
 
 def run(*args) -> tuple[int, bytes, str]:

@@ -16,10 +16,11 @@ from scraper.crawl import CrawlOptions, run_crawl
 from scraper.fetch import FetchPolicy
 from tests import fault_server as fs
 from tests.archive_checks import capture_problems, warc_problems
-from tests.collection import Collection, Story, article_html
+from tests.collection import BLOCK_PAGE, Collection, Story, article_html
 
 POLICY = FetchPolicy(connect_timeout=1, read_timeout=0.5, deadline=1.5, retries=2, body_retries=1, backoff=0.01,
                      retry_after_max=2, max_bytes=2 * 1024 * 1024)
+OPTIONS = {"policy": POLICY, "drift_check": False}
 GBK_PAGE = """<!DOCTYPE html><html><head><title>潮州工夫茶的历史_潮州库</title></head><body>
 <div class="location"><a href="/">首页</a> &gt; <a href="/cz/">潮州库</a> &gt;
 <a href="/cz/llwzllzz/">理论文章</a></div>
@@ -32,9 +33,6 @@ MALFORMED = ("<html><head><title>残缺的页面_潮州库</title><body><h1>残�
              "<div class=content><p>　　第一段没有结束标签，<b>粗体也没有，<i>斜体交错</b>关闭。" + "潮州" * 400 +
              "<p>　　第二段里有\x00空字节和&#0;实体，还有&nbsp;&amp没有分号的实体，以及未闭合的<a href='x"
              "<p>　　第三段在文件末尾被截断，内容依然可以读出来，这是最后一句话")
-BLOCK_PAGE = ("<html><head><meta charset=utf-8><title>安全验证</title></head><body><h1>访问过于频繁</h1>"
-              "<p>您的访问过于频繁，请完成下方验证码后继续访问。</p><img src=/captcha.png><input name=code>"
-              "</body></html>")
 
 
 @dataclass
@@ -53,23 +51,8 @@ def collection() -> Collection:
     return coll
 
 
-def crawl(server, tmp_path, *urls, **options):
-    options = {"delay": 0, "backoff_start": 0.05, "policy": POLICY, "drift_check": False, **options}
-    opts = CrawlOptions(start_urls=list(urls) or [server.base + "/cz/"], db_path=str(tmp_path / "archive.db"),
-                        **options)
-    return run_crawl(opts)
-
-
-def query(tmp_path, sql, *args):
-    conn = sqlite3.connect(tmp_path / "archive.db")
-    try:
-        return conn.execute(sql, args).fetchall()
-    finally:
-        conn.close()
-
-
-def stored_urls(tmp_path) -> set[str]:
-    return {url for (url,) in query(tmp_path, "select url from articles")}
+def stored_urls(query) -> set[str]:
+    return {url for (url,) in query("select url from articles")}
 
 
 def assert_archive_whole(tmp_path):
@@ -129,60 +112,60 @@ FAULTS = [
 
 
 @pytest.mark.parametrize("fault", FAULTS, ids=[f.name for f in FAULTS])
-def test_crawl_survives(tmp_path, fault):
+def test_crawl_survives(tmp_path, fault, crawl, query):
     coll = collection()
     faulty, *others = coll.stories["llwzllzz"]
     with fs.FaultServer(max_wait=10) as server:
         coll.publish(server)
         server.route("/cz/llwzllzz/content/loop.html", fs.redirect(faulty.path))
         server.route(faulty.path, *[page(faulty) if b == "page" else b for b in fault.behaviours])
-        stats = crawl(server, tmp_path)
+        stats = crawl(server, **OPTIONS)
         assert server.count("/latest/") == 0
     assert stats.exit_code == fault.exit_code, stats.counts.summary()
-    urls = stored_urls(tmp_path)
+    urls = stored_urls(query)
     assert {server.base + s.path for s in others} <= urls, "a healthy article was lost"
     assert (server.base + faulty.path in urls) is fault.stored
-    assert query(tmp_path, "select state from frontier where url = ?", server.base + faulty.path) == [(fault.state,)]
+    assert query("select state from frontier where url = ?", server.base + faulty.path) == [(fault.state,)]
     if fault.title:
-        assert query(tmp_path, "select title from articles where url = ?", server.base + faulty.path) == \
+        assert query("select title from articles where url = ?", server.base + faulty.path) == \
             [(fault.title,)]
     assert_archive_whole(tmp_path)
 
 
 # -- faults that are about the run ---------------------------------------------------------------------------
 @pytest.mark.parametrize("status", [404, 410])
-def test_an_archived_article_that_is_gone_is_marked_and_kept(tmp_path, status):
+def test_an_archived_article_that_is_gone_is_marked_and_kept(tmp_path, status, crawl, query):
     coll = collection()
     story = coll.stories["llwzllzz"][1]
     url_path = story.path
     with fs.FaultServer() as server:
         coll.publish(server)
-        crawl(server, tmp_path)
+        crawl(server, **OPTIONS)
         url = server.base + url_path
         story.paragraphs[0] += "（修订）"  # a second version, so the article has history to keep
         server.route(url_path, page(story))
-        crawl(server, tmp_path, url)
-        before = query(tmp_path, "select id, title, body, content_hash from articles where url = ?", url)
-        versions = query(tmp_path, "select count(*) from article_versions")
+        crawl(server, url, **OPTIONS)
+        before = query("select id, title, body, content_hash from articles where url = ?", url)
+        versions = query("select count(*) from article_versions")
         assert versions == [(1,)]
         server.route(url_path, fs.respond(status, b"<html><title>Not found</title></html>",
                                           {"Content-Type": "text/html"}))
-        stats = crawl(server, tmp_path, url)  # the article asked for again, as a recheck would
+        stats = crawl(server, url, **OPTIONS)  # the article asked for again, as a recheck would
         assert stats.exit_code == 0
-        assert query(tmp_path, "select state from frontier where url = ?", url) == [("gone",)]
-        row = query(tmp_path, "select gone_at is not null, gone_status from articles where url = ?", url)
+        assert query("select state from frontier where url = ?", url) == [("gone",)]
+        row = query("select gone_at is not null, gone_status from articles where url = ?", url)
         assert row == [(1, status)]
-        assert query(tmp_path, "select id, title, body, content_hash from articles where url = ?", url) == before
-        assert query(tmp_path, "select count(*) from article_versions") == versions
+        assert query("select id, title, body, content_hash from articles where url = ?", url) == before
+        assert query("select count(*) from article_versions") == versions
         # Back after a maintenance window: no longer gone, nothing duplicated.
         server.route(url_path, page(story))
-        crawl(server, tmp_path, url)
-        assert query(tmp_path, "select gone_at, gone_status from articles where url = ?", url) == [(None, None)]
-        assert query(tmp_path, "select count(*) from articles where url = ?", url) == [(1,)]
+        crawl(server, url, **OPTIONS)
+        assert query("select gone_at, gone_status from articles where url = ?", url) == [(None, None)]
+        assert query("select count(*) from articles where url = ?", url) == [(1,)]
     assert_archive_whole(tmp_path)
 
 
-def test_recently_published_gone_article_is_found_by_the_recheck(tmp_path):
+def test_recently_published_gone_article_is_found_by_the_recheck(tmp_path, crawl, query):
     import time
 
     coll = collection()
@@ -190,28 +173,28 @@ def test_recently_published_gone_article_is_found_by_the_recheck(tmp_path):
     story.published = time.strftime("%Y-%m-%d 08:00:00")
     with fs.FaultServer() as server:
         coll.publish(server)
-        crawl(server, tmp_path)
+        crawl(server, **OPTIONS)
         server.route(story.path, fs.respond(410, b"gone"))
-        crawl(server, tmp_path)  # no start URL names it: the recent-article recheck asks for it
+        crawl(server, **OPTIONS)  # no start URL names it: the recent-article recheck asks for it
         url = server.base + story.path
-        assert query(tmp_path, "select gone_status from articles where url = ?", url) == [(410,)]
+        assert query("select gone_status from articles where url = ?", url) == [(410,)]
 
 
-def test_block_pages_are_not_stored_and_the_run_backs_off_then_exits_3(tmp_path):
+def test_block_pages_are_not_stored_and_the_run_backs_off_then_exits_3(tmp_path, crawl, query):
     coll = collection()
     coll.add("llwzllzz", 4)
     with fs.FaultServer() as server:
         coll.publish(server)
         for story in coll.stories["llwzllzz"]:
             server.route(story.path, fs.html(BLOCK_PAGE))
-        stats = crawl(server, tmp_path, backoff_start=0.3)
+        stats = crawl(server, backoff_start=0.3, **OPTIONS)
         article_hits = sorted(h.at for h in server.hits if "/content/" in h.path)
         assert stats.exit_code == 3 and stats.stopped == "refusing"
         assert len(article_hits) == 3, "the run stops after three refusals in a row"
         gaps = [b - a for a, b in zip(article_hits, article_hits[1:], strict=False)]
         assert gaps[0] >= 0.25 and gaps[1] >= 0.5 and gaps[1] > 1.5 * gaps[0], f"no back-off: {gaps}"
-        assert stored_urls(tmp_path) == set()
-        states = query(tmp_path, "select state, last_error from frontier where kind = 'article' and attempts > 0")
+        assert stored_urls(query) == set()
+        states = query("select state, last_error from frontier where kind = 'article' and attempts > 0")
         assert states and all(s == "pending" and "block page" in e for s, e in states)
         # The site relents: the next run stores everything, nothing was lost to the refusals.
         coll.publish(server)
@@ -219,29 +202,29 @@ def test_block_pages_are_not_stored_and_the_run_backs_off_then_exits_3(tmp_path)
         conn.execute("update frontier set next_try = null")
         conn.commit()
         conn.close()
-        stats = crawl(server, tmp_path)
+        stats = crawl(server, **OPTIONS)
         assert stats.exit_code == 0
-        assert stored_urls(tmp_path) == {server.base + s.path for s in coll.all_stories()}
+        assert stored_urls(query) == {server.base + s.path for s in coll.all_stories()}
     assert_archive_whole(tmp_path)
 
 
-def test_persistent_429_exits_3(tmp_path):
+def test_persistent_429_exits_3(tmp_path, crawl, query):
     coll = collection()
     with fs.FaultServer() as server:
         coll.publish(server)
         for story in coll.stories["llwzllzz"]:
             server.route(story.path, fs.respond(429, headers={"Retry-After": "0"}))
-        stats = crawl(server, tmp_path)
-    assert stats.exit_code == 3 and stored_urls(tmp_path) == set()
+        stats = crawl(server, **OPTIONS)
+    assert stats.exit_code == 3 and stored_urls(query) == set()
 
 
-def test_a_block_page_instead_of_a_listing_is_a_refusal(tmp_path):
+def test_a_block_page_instead_of_a_listing_is_a_refusal(tmp_path, crawl, query):
     coll = collection()
     with fs.FaultServer() as server:
         coll.publish(server)
         server.route("/cz/", fs.html(BLOCK_PAGE))
-        crawl(server, tmp_path)
-        row = query(tmp_path, "select state, last_error from frontier where url = ?", server.base + "/cz/")
+        crawl(server, **OPTIONS)
+        row = query("select state, last_error from frontier where url = ?", server.base + "/cz/")
     assert row[0][0] == "pending" and "block page" in row[0][1]
 
 
@@ -250,35 +233,35 @@ def test_a_block_page_instead_of_a_listing_is_a_refusal(tmp_path):
     ("robots.txt 503: nothing fetched, exit 3", fs.respond(503), 3, 0),
     ("robots.txt timeout: nothing fetched, exit 3", fs.stall_headers(), 3, 0),
 ])
-def test_robots_faults_in_a_crawl(tmp_path, name, behaviour, exit_code, stored):
+def test_robots_faults_in_a_crawl(tmp_path, name, behaviour, exit_code, stored, crawl, query):
     coll = collection()
     with fs.FaultServer(max_wait=10) as server:
         coll.publish(server)
         server.route("/robots.txt", behaviour)
-        stats = crawl(server, tmp_path)
+        stats = crawl(server, **OPTIONS)
         assert stats.exit_code == exit_code
-        assert len(stored_urls(tmp_path)) == stored
+        assert len(stored_urls(query)) == stored
         if stored == 0:
             assert {h.path for h in server.hits} == {"/robots.txt"}, "a page was fetched without robots.txt"
 
 
-def test_a_huge_listing_and_a_gzip_bombed_listing_do_not_stop_the_run(tmp_path):
+def test_a_huge_listing_and_a_gzip_bombed_listing_do_not_stop_the_run(tmp_path, crawl, query):
     coll = Collection(per_page=10)
     coll.add("llwzllzz", 2)
     coll.add("dsj", 2)
     with fs.FaultServer() as server:
         coll.publish(server)
         server.route("/cz/dsj/", fs.gzip_bomb())
-        stats = crawl(server, tmp_path)
+        stats = crawl(server, **OPTIONS)
     assert stats.exit_code == 1  # the bombed listing waits for a later try; the rest is done
-    assert stored_urls(tmp_path) == {server.base + s.path for s in coll.stories["llwzllzz"]}
+    assert stored_urls(query) == {server.base + s.path for s in coll.stories["llwzllzz"]}
     assert_archive_whole(tmp_path)
 
 
-def test_a_site_that_refuses_connections_stops_the_run_with_exit_3(tmp_path):
+def test_a_site_that_refuses_connections_stops_the_run_with_exit_3(tmp_path, query):
     # Nothing listens: robots.txt cannot be asked for, so nothing else is; the start page waits for the next run.
     port = fs.closed_port()
     stats = run_crawl(CrawlOptions([f"http://127.0.0.1:{port}/cz/"], db_path=str(tmp_path / "archive.db"), delay=0,
                                    policy=POLICY, drift_check=False))
     assert stats.exit_code == 3
-    assert query(tmp_path, "select state, attempts from frontier") == [("pending", 0)]
+    assert query("select state, attempts from frontier") == [("pending", 0)]

@@ -8,16 +8,10 @@ from pipelines.errors import BodyTooLarge
 from scraper import USER_AGENT
 from scraper.fetch import FetchError, FetchPolicy, OutOfScope, ResponseTooLarge, fetch, make_session
 from scraper.polite import Scope, Throttle, fetch_robots
-from tests.site_server import Reply, SiteServer
+from tests.site_server import Reply
 
 FAST = FetchPolicy(backoff=0.01, retries=3, body_retries=1, connect_timeout=2, read_timeout=2, deadline=10,
                    retry_after_max=2)
-
-
-@pytest.fixture
-def site():
-    with SiteServer() as server:
-        yield server
 
 
 def test_user_agent_names_the_project(site):

@@ -8,53 +8,21 @@ from click.testing import CliRunner
 
 from pipelines.health import binomial_tail
 from scraper.cli import cli
-from scraper.crawl import CrawlOptions, run_crawl
-from scraper.fetch import FetchPolicy
-from tests.collection import Collection
-from tests.site_server import SiteServer
-
-FAST = FetchPolicy(backoff=0.01, retries=1, body_retries=0, connect_timeout=2, read_timeout=3, deadline=10)
 
 
-@pytest.fixture
-def site():
-    with SiteServer() as server:
-        yield server
-
-
-def crawl(site, tmp_path, drift_check=True):
-    return run_crawl(CrawlOptions(start_urls=[site.base + "/cz/"], db_path=str(tmp_path / "archive.db"),
-                                  delay=0, policy=FAST, drift_check=drift_check))
-
-
-@pytest.fixture
-def history(site, tmp_path):
-    """A first crawl: a theory column where every article has an author, and a 大事记 column where half do."""
-    coll = Collection(per_page=10)
-    coll.add("llwzllzz", 20)
-    for _ in range(10):
-        coll.add("dsj", 1, authorless=1)
-        coll.add("dsj", 1)
-    coll.publish(site)
-    first = crawl(site, tmp_path)
-    assert first.exit_code == 0 and not first.drift
-    assert "no drift" in first.health[0]
-    return coll
-
-
-def test_a_run_without_change_is_not_drift(site, tmp_path, history):
+def test_a_run_without_change_is_not_drift(site, tmp_path, history, crawl):
     history.add("llwzllzz", 6)
     history.add("dsj", 6, authorless=4)  # 4 of 6 without author where half usually have none: not drift
     history.publish(site)
-    stats = crawl(site, tmp_path)
+    stats = crawl(site)
     assert stats.counts.new == 12 and stats.exit_code == 0 and not stats.drift, stats.health
     assert stats.health == ["health: 12 new or updated articles in 2 column(s), no drift"]
 
 
-def test_a_redesign_is_drift_on_the_first_run_after_it(site, tmp_path, history):
+def test_a_redesign_is_drift_on_the_first_run_after_it(site, tmp_path, history, crawl):
     redesigned = history.add("llwzllzz", 8, layout="v2")
     history.publish(site)
-    stats = crawl(site, tmp_path)
+    stats = crawl(site)
     assert stats.exit_code == 4 and stats.drift
     drift_lines = [line for line in stats.health if "DRIFT" in line]
     named = {line.split(": ")[2] for line in drift_lines}
@@ -70,10 +38,10 @@ def test_a_redesign_is_drift_on_the_first_run_after_it(site, tmp_path, history):
     assert all(len(json.loads(r["examples"])) == 3 for r in rows)
 
 
-def test_drift_check_can_be_turned_off(site, tmp_path, history):
+def test_drift_check_can_be_turned_off(site, tmp_path, history, crawl):
     history.add("llwzllzz", 8, layout="v2")
     history.publish(site)
-    stats = crawl(site, tmp_path, drift_check=False)
+    stats = crawl(site, drift_check=False)
     assert stats.exit_code == 0 and stats.health == []
 
 
@@ -96,14 +64,14 @@ def test_binomial_tail():
     assert binomial_tail(150, 2000, 0.1) > 0.99
 
 
-def test_coverage_queries_and_chart_in_datasette(site, tmp_path, history):
+def test_coverage_queries_and_chart_in_datasette(site, tmp_path, history, crawl):
     import asyncio
 
     from datasette.app import Datasette
 
     history.add("llwzllzz", 8, layout="v2")
     history.publish(site)
-    crawl(site, tmp_path)
+    crawl(site)
 
     async def browse():
         ds = Datasette([str(tmp_path / "archive.db")])

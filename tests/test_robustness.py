@@ -5,7 +5,7 @@ import gzip
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
@@ -195,7 +195,7 @@ def test_listing_links_never_raise_and_stay_in_scope(data, content_type):
 def test_decoding_a_body_raises_nothing_but_unreadable_body(body, encoding):
     for payload in (body, gzip.compress(body)[: len(body) or None]):
         exchange = Exchange("https://gdxk.southcn.com/cz/a.html", [], 200, "OK",
-                            [("Content-Encoding", encoding)], payload, datetime.now(timezone.utc))
+                            [("Content-Encoding", encoding)], payload, datetime.now(UTC))
         with contextlib.suppress(UnreadableBody):
             assert isinstance(exchange.decoded_body(1000), bytes)
 
@@ -203,7 +203,7 @@ def test_decoding_a_body_raises_nothing_but_unreadable_body(body, encoding):
 @settings(max_examples=200, deadline=None)
 @given(st.one_of(st.binary(max_size=2000), st.text(max_size=500).map(str.encode)), st.integers(200, 599))
 def test_robots_txt_of_any_content_never_raises(body, status):
-    exchange = Exchange("https://gdxk.southcn.com/robots.txt", [], status, "", [], body, datetime.now(timezone.utc))
+    exchange = Exchange("https://gdxk.southcn.com/robots.txt", [], status, "", [], body, datetime.now(UTC))
     robots = read_robots(FetchResult(url=exchange.url, hops=[exchange]), None)
     assert robots.allows("https://gdxk.southcn.com/cz/a.html", "chaozhou-archive") in (True, False)
     robots.crawl_delay("chaozhou-archive")

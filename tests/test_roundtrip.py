@@ -17,7 +17,7 @@ from __future__ import annotations
 import itertools
 import json
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from importlib import resources
 
 import pytest
@@ -43,11 +43,11 @@ line = text.filter(lambda s: "\n" not in s and "\r" not in s)
 paragraph = st.text(st.one_of(chinese, chinese, punctuation, anything), min_size=1, max_size=200).filter(
     lambda s: "\n" not in s and s.strip())
 moments = st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2040, 1, 1),
-                       timezones=st.sampled_from([timezone.utc, timezone(timedelta(hours=8)),
+                       timezones=st.sampled_from([UTC, timezone(timedelta(hours=8)),
                                                   timezone(timedelta(hours=-5, minutes=-30))]))
 published = st.one_of(st.none(), st.dates().map(lambda d: d.isoformat()),
                       moments.map(lambda m: m.replace(microsecond=0).isoformat()),
-                      moments.map(lambda m: m.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")))
+                      moments.map(lambda m: m.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")))
 optional = st.one_of(st.none(), line)
 
 

@@ -208,11 +208,38 @@ def test_a_file_in_place_of_the_warc_folder(site, tmp_path):
     assert "warc" in line.lower(), line
 
 
-def test_storage_errors_say_what_to_do():
+def sqlite_error(name: str, text: str) -> sqlite3.Error:
+    """An error as sqlite3 raises it: its message and its result code."""
+    exc = sqlite3.OperationalError(text)
+    exc.sqlite_errorname = name
+    return exc
+
+
+def test_storage_errors_say_what_to_do(tmp_path):
     from pipelines.schema import storage_error
 
-    for text, hint in [("database or disk is full", "disk is full"), ("attempt to write a readonly database",
-                                                                         "read-only"),
-                       ("disk I/O error", "disk failed"), ("database is locked", "another process")]:
-        message = str(storage_error(sqlite3.OperationalError(text), "a.db"))
-        assert hint in message and "\n" not in message
+    # Real errors where a test can cause them: a full database, a read-only one, a locked one.
+    conn = sqlite3.connect(tmp_path / "a.db", timeout=0)
+    conn.execute("create table t (x)")
+    conn.commit()
+    raised = []
+    for prepare, statement in [("pragma max_page_count = 1", "insert into t values (randomblob(100000))"),
+                               ("pragma query_only = 1", "insert into t values (1)")]:
+        conn.execute(prepare)
+        try:
+            conn.execute(statement)
+        except sqlite3.Error as exc:
+            raised.append(exc)
+        conn.rollback()
+    conn.execute("pragma query_only = 0")
+    other = sqlite3.connect(tmp_path / "a.db", timeout=0)
+    other.execute("begin immediate")
+    try:
+        conn.execute("begin immediate")
+    except sqlite3.Error as exc:
+        raised.append(exc)
+    other.rollback()
+    raised.append(sqlite_error("SQLITE_IOERR_WRITE", "disk I/O error"))  # a failing disk, as sqlite3 reports it
+    for exc, hint in zip(raised, ["disk is full", "read-only", "another process", "disk failed"], strict=True):
+        message = str(storage_error(exc, "a.db"))
+        assert hint in message and "\n" not in message, (exc.sqlite_errorname, message)
