@@ -33,6 +33,12 @@ class Hit:
     at: float
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        # A client that hangs up mid-request (a crawl stopped, a fetch past its deadline) is no server error.
+        pass
+
+
 class SiteServer:
     def __init__(self) -> None:
         self.routes: dict[str, list[Reply]] = {}
@@ -62,7 +68,7 @@ class SiteServer:
             def log_message(self, *args):
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = _QuietServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
         self.base = f"http://127.0.0.1:{self.port}"

@@ -31,8 +31,9 @@ CHROMIUM_FLAGS = (
     "--disable-extensions", "--disable-features=Translate,OptimizationHints,MediaRouter",
 )
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium "
-                                                              "(apt-get install chromium chromium-driver)")
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium "
+                                                               "(apt-get install chromium chromium-driver)")]
 
 
 def free_port() -> int:

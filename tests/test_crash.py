@@ -20,6 +20,8 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from scraper.crawl import CrawlOptions, run_crawl
 from scraper.fetch import FetchPolicy
 from tests.archive_checks import capture_problems, integrity, warc_problems
@@ -29,6 +31,8 @@ from tests.fault_server import FaultServer
 ROOT = Path(__file__).resolve().parent.parent
 KILL_SEED = 20260516
 KILLS = 20
+
+pytestmark = pytest.mark.slow
 
 
 def big_collection() -> Collection:

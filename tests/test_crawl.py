@@ -160,6 +160,7 @@ def test_crawl_command_prints_a_summary_and_exit_code(site, collection, tmp_path
     assert "new 4" in result.output and "listing pages" in result.output
 
 
+@pytest.mark.slow
 def test_kill_9_then_resume_loses_nothing(site, collection, tmp_path):
     db_path = tmp_path / "archive.db"
     command = [sys.executable, "-m", "scraper", "crawl", site.base + "/cz/", "--db", str(db_path), "--delay", "0.05"]

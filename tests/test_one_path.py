@@ -138,6 +138,7 @@ def test_every_time_the_archive_stores_is_utc_to_the_second(collection, site, cr
             assert bad == [], f"{table}.{column}: {bad[:3]}"
 
 
+@pytest.mark.slow
 def test_a_killed_run_is_closed_as_interrupted_by_the_next(site, collection, db_path):
     command = [sys.executable, "-m", "scraper", "crawl", site.base + "/cz/", "--db", str(db_path), "--delay", "0.2"]
     proc = subprocess.Popen(command, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.DEVNULL,

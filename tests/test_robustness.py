@@ -112,6 +112,7 @@ def bounded(code: str) -> tuple[float, float, str]:
 
 
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads the child's VmHWM from /proc")
+@pytest.mark.slow
 def test_the_memory_bound_is_the_child_s_own_peak_not_the_runner_s():
     held = b"x" * (700 * 1024 * 1024)  # the runner's peak is now at least 700 MB, as after the gzip-bomb tests
     _, megabytes, out = bounded("print(len(b'y' * (50 * 1024 * 1024)))")
@@ -119,6 +120,7 @@ def test_the_memory_bound_is_the_child_s_own_peak_not_the_runner_s():
     assert 50 <= megabytes < 200, megabytes
 
 
+@pytest.mark.slow
 def test_a_page_ten_megabytes_long_parses_in_bounded_time_and_memory():
     # 100,000 paragraphs: about 3 s and 150 MB here.
     seconds, megabytes, out = bounded("""
@@ -134,6 +136,7 @@ print(len(parse_article(big, "https://gdxk.southcn.com/cz/llwzllzz/content/post_
     assert seconds < 30 and megabytes < 600, (seconds, megabytes)
 
 
+@pytest.mark.slow
 def test_a_listing_with_30000_links_is_read_in_bounded_time_and_memory():
     seconds, megabytes, out = bounded("""
 from scraper.discover import find_links

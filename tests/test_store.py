@@ -8,14 +8,15 @@ from pathlib import Path
 
 import pytest
 
+import pipelines.search
 from pipelines.errors import Dropped, SchemaTooNew, StorageError
 from pipelines.item import Article, Capture, Image
 from pipelines.normalise import china_time, normalise
-from pipelines.schema import known_migrations, open_archive, schema_version
+from pipelines.schema import known_migrations, open_archive, schema_version, search_index_version
+from pipelines.search import SEARCH_TEXT_VERSION
 from pipelines.validate import validate
 from pipelines.version import content_hash
 from scraper.parse import parse_article
-from scraper.sites import place
 from tests.archive_checks import store
 from tests.warc_helpers import HTML, REFERENCE_URL, changed_reference_html, reference_html
 
@@ -156,16 +157,6 @@ def test_normalise():
     assert china_time("1992-04-23") == "1992-04-23"
 
 
-@pytest.mark.parametrize(("url", "breadcrumb", "expected"), [
-    ("https://gdxk.southcn.com/cz/llwzllzz/content/post_1.html", [], ("潮州库", "理论文章、理论著作")),
-    ("https://gdxk.southcn.com/cz/dsj/content/post_595493.html", ["首页", "潮州库", "大事记"], ("潮州库", "大事记")),
-    ("https://gdxk.southcn.com/cz/ztp/content/post_2.html", ["首页", "潮州库", "专题片"], ("潮州库", "专题片")),
-    ("http://cz.southcn.com/content/2019-01/10/content_1.htm", ["南方网", "潮州新闻"], (None, "潮州新闻")),
-])
-def test_collection_and_column(url, breadcrumb, expected):
-    assert place(url, breadcrumb) == expected
-
-
 def test_content_hash_ignores_metadata_not_text():
     a, b = article(), article()
     b.source, b.authors = "别处", []
@@ -188,6 +179,60 @@ def test_migration_from_schema_001(tmp_path):
     # New captures of the same article land on the same row.
     store(db, article(), capture(9, "2026-03-01T00:00:00Z"))
     assert db.execute("SELECT id, last_seen FROM articles").fetchall() == [(7, "2026-03-01T00:00:00Z")]
+
+
+@pytest.fixture
+def tokenised(monkeypatch) -> list[int]:
+    """How many article texts the search index has tokenised since the test began."""
+    calls = []
+    real = pipelines.search.index_row
+
+    def counting(*args):
+        calls.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(pipelines.search, "index_row", counting)
+    return calls
+
+
+def test_upgrading_a_first_release_archive_tokenises_the_corpus_once(tmp_path, tokenised):
+    path = tmp_path / "old.db"
+    shutil.copy(DATA / "archive-schema-001.db", path)
+    db = open_archive(path)
+    (articles,) = db.execute("SELECT count(*) FROM articles").fetchone()
+    assert len(tokenised) == articles == 1  # steps 002 and 005 both made an index; it is filled once, after them
+    assert search_index_version(db) == SEARCH_TEXT_VERSION
+    db.close()
+    open_archive(path).close()
+    assert len(tokenised) == articles, "an up-to-date index was built again"
+
+
+def test_the_search_index_is_rebuilt_once_when_its_version_changes(db, tokenised):
+    store(db, article(), capture(1, "2026-01-01T00:00:00Z"))
+    path = db.execute("PRAGMA database_list").fetchone()[2]
+    db.execute("UPDATE archive_meta SET value = '1' WHERE key = 'search_index_version'")
+    db.conn.commit()
+    tokenised.clear()
+    again = open_archive(path)
+    assert len(tokenised) == 1 and search_index_version(again) == SEARCH_TEXT_VERSION
+    assert again.execute("SELECT rowid FROM articles_fts WHERE articles_fts MATCH '\"党建\"'").fetchall() == [(1,)]
+    again.close()
+    open_archive(path).close()
+    assert len(tokenised) == 1
+
+
+def test_an_index_built_before_the_version_was_recorded_is_kept(db, tokenised):
+    """Archives made before step 010 hold an index release 3 built in full: it is recorded, not rebuilt."""
+    store(db, article(), capture(1, "2026-01-01T00:00:00Z"))
+    path = db.execute("PRAGMA database_list").fetchone()[2]
+    db.execute("DROP TABLE archive_meta")
+    db.execute("ALTER TABLE runs DROP COLUMN counts")
+    db.execute("DELETE FROM _sqlite_migrations WHERE name = '010_run_counts_archive_meta'")
+    db.conn.commit()
+    tokenised.clear()
+    reopened = open_archive(path)
+    assert tokenised == [] and search_index_version(reopened) == SEARCH_TEXT_VERSION
+    reopened.close()
 
 
 def test_newer_schema_is_refused(tmp_path):
