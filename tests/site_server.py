@@ -6,6 +6,7 @@ logged (path and headers), so tests can count exactly what a crawl asked for.
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -36,7 +37,8 @@ class Hit:
 class _QuietServer(ThreadingHTTPServer):
     def handle_error(self, request, client_address):
         # A client that hangs up mid-request (a crawl stopped, a fetch past its deadline) is no server error.
-        pass
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 class SiteServer:
