@@ -6,6 +6,7 @@ Every module is registered under the ``datasette`` entry point (see pyproject.to
 serves a plugin's ``templates/`` and ``static/`` directories only for a plugin that is a package.
 
 - ``browse.metadata``: title, descriptions (Chinese and English), facets, labels, hidden tables, front-page charts
+- ``browse.search``: the search box finds Chinese words of any length, and stays fast for words in most articles
 - ``browse.queries``: canned queries (relevance search with snippets, per month, per source, per author)
 - ``browse.facets``: the year and author facets, and the ``_author=`` filter they link to
 - ``browse.article``: the reader's article page (sanitised with nh3)
@@ -15,6 +16,7 @@ serves a plugin's ``templates/`` and ``static/`` directories only for a plugin t
 - ``browse.csv_bom``: Datasette's CSV with a UTF-8 BOM, for Excel
 - ``browse.readonly``: every connection Datasette opens to an archive is ``query_only``
 - ``browse.style``: the archive's stylesheet, and column descriptions folded under a ``<details>``
+- ``browse.coverage``: field coverage per month and per column, as canned queries and a chart (``/-/coverage``)
 """
 
 PLUGIN_NAME = "chaozhou-archive"  # the distribution's name: Datasette serves our static files under it

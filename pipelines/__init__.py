@@ -1,1 +1,11 @@
-"""What happens to a parsed Article: validate, normalise, version, store, index for search, export."""
+"""What happens to what the scraper read, knowing nothing of fetching or parsing (as Scrapy's item pipelines know
+nothing of its spiders).
+
+- ``item``: what the pipelines accept: the Outcome of one response (its Kind), the Article, the Capture
+- ``run``: one crawl, import or reparse: its ``runs`` row, its counts, the pages it dropped; ``Run.record`` stores
+  one Outcome (validate → normalise → version and store → search index) in one transaction
+- ``validate``, ``normalise``, ``version``, ``store``, ``search``: the steps, one module each
+- ``schema``: the archive's migrations and ``open_archive``; ``lock``: one writer per archive
+- ``warc``: WARC records, written and read back; ``health``: template drift; ``export``: CSV and JSON
+- ``times``, ``cjk``: the archive's one spelling of a moment, and which characters are Chinese
+"""

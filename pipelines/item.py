@@ -46,13 +46,6 @@ class Article:
     def to_dict(self) -> dict:
         return asdict(self)
 
-    @classmethod
-    def from_dict(cls, data: dict) -> Article:
-        data = dict(data)
-        data["images"] = [Image(**img) for img in data.get("images") or []]
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
-
     @property
     def body(self) -> str:
         return "\n".join(self.paragraphs)

@@ -27,11 +27,9 @@ from .cjk import CJK
 
 FTS_TABLE = "articles_fts"
 FTS_COLUMNS = ("title", "subtitle", "authors", "body")
-# Bump when search_text() changes, and add a migration that rebuilds the index: old rows were tokenised
-# differently, and a contentless index can only drop tokens it is given again.
+# Bump when search_text() changes: open_archive then rebuilds the index once (pipelines.schema), since old rows
+# were tokenised differently and a contentless index can only drop tokens it is given again.
 SEARCH_TEXT_VERSION = 2
-
-AUTOMERGE = 16  # segments merged at a time (see tune_index)
 
 _CJK = f"[{CJK}]"  # unicode61 glues a run of these into one token
 # A CJK character, and the next CJK character when only separators (unicode61 keeps letters and numbers as
@@ -96,21 +94,6 @@ def query_phrase(text: str) -> str:
     if not phrase:
         return ""
     return '"' + phrase.replace('"', '""') + '"' + (" *" if prefix else "")
-
-
-def create_index_sql() -> str:
-    columns = ", ".join(FTS_COLUMNS)
-    # content='': the bigram text is not stored (it would be twice the size of the text); prefix='1' makes a
-    # 1-character query one lookup instead of a merge of every bigram that starts with the character.
-    return (f"CREATE VIRTUAL TABLE IF NOT EXISTS [{FTS_TABLE}] USING fts5({columns}, tokenize='unicode61', "
-            "content='', prefix='1')")
-
-
-def tune_index(db: Database) -> None:
-    """Merge AUTOMERGE segments at a time, not FTS5's 4: with one transaction per article, merging is most of the
-    cost of writing the index (15,000 articles: 321 -> 423 a second; queries as fast; the index 2% larger). Kept in
-    the index's own config table, so any writer uses it."""
-    db.execute(f"INSERT INTO [{FTS_TABLE}] ([{FTS_TABLE}], rank) VALUES ('automerge', {AUTOMERGE})")
 
 
 def index_row(title: str | None, subtitle: str | None, authors: list[str], body: str | None) -> tuple:
@@ -179,11 +162,3 @@ def rebuild_index(db: Database, batch: int = 500) -> int:
         count += len(rows)
         last = rows[-1][0]
 
-
-def search_sql(limit: int = 20) -> str:
-    """SQL for relevance-ranked search (Datasette's table view never ranks): bind ``:search``."""
-    return (
-        "SELECT articles.id, articles.title, articles.published_at, bm25(articles_fts) AS rank "
-        "FROM articles_fts JOIN articles ON articles.id = articles_fts.rowid "
-        f"WHERE articles_fts MATCH escape_fts(:search) ORDER BY rank LIMIT {int(limit)}"
-    )

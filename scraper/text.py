@@ -15,7 +15,6 @@ _CJK_CHAR = rf"[{CJK}，。：；！？、（）《》“”]"
 # A line break in the HTML source between two Chinese characters is the editor's wrapping, not a space.
 _WRAP_BETWEEN_CJK = re.compile(rf"(?<={_CJK_CHAR})[ \t]*[\r\n]+[ \t]*(?={_CJK_CHAR})")
 
-COLON = "[:：]"
 SENTENCE_PUNCT = set("，。！？；、,;?!")
 
 

@@ -83,6 +83,9 @@ def test_kill_9_twenty_times_loses_nothing_and_duplicates_nothing(tmp_path):
     assert conn.execute("select count(*) from frontier where kind = 'article' and state != 'done'").fetchone() == \
         (0,)
     assert conn.execute("select count(*) from runs").fetchone() == (KILLS + 1,)
+    # Each killed run was closed by the one after it; only the last one finished.
+    statuses = [s for (s,) in conn.execute("select status from runs order by id")]
+    assert statuses == ["interrupted"] * KILLS + ["ok"], statuses
     conn.close()
     assert integrity(db_path) == "ok"
     assert warc_problems(warc_dir) == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -137,7 +138,7 @@ def test_validate_drops_with_reason():
         ({"published_at": "昨天"}, "not an ISO 8601 date"),
         ({"title": "长" * 400}, "probably a paragraph"),
     ):
-        bad = Article.from_dict({**good.to_dict(), **change})
+        bad = replace(good, **change)
         with pytest.raises(Dropped, match=reason):
             validate(bad)
     assert validate(good) is good
