@@ -13,8 +13,10 @@ next run to take the archive's lock (``pipelines.lock``) closes such rows as ``i
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
-from contextlib import suppress
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 
@@ -23,7 +25,9 @@ from sqlite_utils import Database
 from .errors import Dropped
 from .health import check_run, health_lines, record_health
 from .item import Capture, Kind, Outcome
+from .lock import archive_lock
 from .normalise import normalise
+from .schema import open_archive, storage_error
 from .store import Stored, save_capture, store_article
 from .times import utc_now
 from .validate import validate
@@ -109,8 +113,30 @@ class RunResult:
         return 1 if self.counts.failed or self.errors else 0
 
 
+@contextmanager
+def open_run(db_path: str | os.PathLike, kind: str, inputs: list[str], *, software: str, parser_version: str,
+             create: bool = True) -> Iterator[Run]:
+    """What every job does around its work: take the archive's lock, open (or create) the archive, start a run;
+    if the work fails, record the run as aborted and report SQLite's error as one line (``StorageError``). The job
+    ends with ``run.finish()`` inside the block."""
+    with archive_lock(db_path, kind):
+        db = open_archive(db_path, create=create)
+        try:
+            run = Run.start(db, kind, inputs, software=software, parser_version=parser_version)
+            try:
+                yield run
+            except BaseException as exc:
+                run.abort(exc)
+                raise
+        except sqlite3.Error as exc:  # mid-run: a full disk, the database made read-only
+            raise storage_error(exc, str(db_path)) from exc
+        finally:
+            with suppress(sqlite3.Error):
+                db.close()
+
+
 class Run:
-    """One job's run. Make it with ``Run.start`` while holding the archive's lock."""
+    """One job's run. Make it with ``open_run`` (or ``Run.start`` while holding the archive's lock)."""
 
     def __init__(self, db: Database, run_id: int, kind: str):
         self.db = db

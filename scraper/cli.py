@@ -1,4 +1,9 @@
-"""The `scraper` command: one click group; options shared by several commands are written once below."""
+"""The `scraper` command: one click group; options shared by several commands are written once below.
+
+Each command imports the job it runs when it runs (a crawl needs requests and lxml, `serve` Datasette): so
+`scraper --help` answers at once. Every job ends the same way (``finish``): its problems, one summary line, the
+health lines, its exit code.
+"""
 
 from __future__ import annotations
 

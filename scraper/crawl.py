@@ -8,18 +8,16 @@ moment loses at most the fetch in flight.
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections.abc import Callable
 from contextlib import suppress
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from pipelines.item import Capture, Kind
-from pipelines.lock import archive_lock
-from pipelines.run import Run, RunResult, Status
-from pipelines.schema import open_archive, storage_error
+from pipelines.run import Run, RunResult, Status, open_run
 from pipelines.store import current_capture
+from pipelines.times import CHINA
 from pipelines.warc import Exchange, WarcArchive, payload_digest, recover_open_files
 
 from . import PARSER_VERSION, __version__, frontier
@@ -97,7 +95,8 @@ class Crawl:
                 url = canonicalize_url(url)
                 kind = "article" if page_kind(url) is Kind.ARTICLE else "listing"
                 frontier.queue_again(self.db, url, kind, self.run.id)
-            since = (datetime.now(UTC) - timedelta(days=self.options.recheck_days)).date().isoformat()
+            # Publication dates are China time: so is the day the recheck window starts.
+            since = (datetime.now(CHINA) - timedelta(days=self.options.recheck_days)).date().isoformat()
             for (url,) in self.db.execute(
                     "select f.url from frontier f join articles a on a.url = f.url "
                     "where f.state = 'done' and a.published_at >= ?", [since]).fetchall():
@@ -280,30 +279,18 @@ class Crawl:
 
 def run_crawl(options: CrawlOptions, progress: Callable[[str], None] | None = None) -> RunResult:
     """Run one crawl under the archive's lock, after recovering WARC files a killed run left open."""
-    with archive_lock(options.db_path, "crawl"):
+    with open_run(options.db_path, "crawl", options.start_urls, software=__version__,
+                  parser_version=PARSER_VERSION) as run:
         if options.warc_directory.exists():
             recover_open_files(options.warc_directory)
-        db = open_archive(options.db_path)
+        crawl = Crawl(options, run.db, run, progress)
         try:
-            run = Run.start(db, "crawl", options.start_urls, software=__version__, parser_version=PARSER_VERSION)
-            crawl = None
-            try:
-                crawl = Crawl(options, db, run, progress)
-                stopped = crawl.walk()
-                if options.drift_check:
-                    run.check_health()
-            except BaseException as exc:
-                # A full disk, a read-only database, Ctrl-C: the response in flight was rolled back; record the run
-                # as aborted if the database still can, and let the first error be the one reported.
-                with suppress(Exception):
-                    if crawl is not None:
-                        crawl.archive.close()
-                run.abort(exc)
-                raise
-            crawl.archive.close()
-            return run.finish(stopped)
-        except sqlite3.Error as exc:  # mid-run: a full disk, the database made read-only
-            raise storage_error(exc, options.db_path) from exc
-        finally:
-            with suppress(sqlite3.Error):
-                db.close()
+            stopped = crawl.walk()
+            if options.drift_check:
+                run.check_health()
+        except BaseException:
+            with suppress(Exception):  # after a full disk, closing may fail too: the first error is the one to tell
+                crawl.archive.close()
+            raise
+        crawl.archive.close()
+        return run.finish(stopped)

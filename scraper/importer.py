@@ -9,16 +9,13 @@ from __future__ import annotations
 
 import os
 import re
-import sqlite3
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
 from pipelines.errors import WarcDamaged
 from pipelines.item import Capture, Kind
-from pipelines.lock import archive_lock
-from pipelines.run import Run, RunResult
-from pipelines.schema import open_archive, storage_error
+from pipelines.run import Run, RunResult, open_run
 from pipelines.times import utc_text
 from pipelines.warc import Exchange, Record, is_warc, payload_digest, read_warc
 
@@ -43,24 +40,13 @@ def import_files(db_path: str, paths: Iterable[str], url: str | None = None, *, 
     ones before it stay.
     """
     paths = list(paths)
-    with archive_lock(db_path, "import"):
-        db = open_archive(db_path)
-        try:  # the files as absolute paths, as their captures name them
-            run = Run.start(db, "import", [os.path.abspath(p) for p in paths], software=__version__,
-                            parser_version=PARSER_VERSION)
-            try:
-                for path in paths:
-                    import_file(run, path, url, progress)
-                if drift_check:
-                    run.check_health()
-            except BaseException as exc:
-                run.abort(exc)
-                raise
-            return run.finish()
-        except sqlite3.Error as exc:
-            raise storage_error(exc, db_path) from exc
-        finally:
-            db.close()
+    inputs = [os.path.abspath(p) for p in paths]  # as their captures name them
+    with open_run(db_path, "import", inputs, software=__version__, parser_version=PARSER_VERSION) as run:
+        for path in paths:
+            import_file(run, path, url, progress)
+        if drift_check:
+            run.check_health()
+        return run.finish()
 
 
 def import_file(run: Run, path: str, url: str | None, progress: Callable[[int], None] | None = None) -> None:

@@ -8,15 +8,12 @@ one is left as it is stored, and the page is recorded in ``dropped`` with the re
 from __future__ import annotations
 
 import os
-import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from pipelines.errors import WarcDamaged
 from pipelines.item import Capture, Kind
-from pipelines.lock import archive_lock
-from pipelines.run import Run, RunResult
-from pipelines.schema import open_archive, storage_error
+from pipelines.run import Run, RunResult, open_run
 from pipelines.warc import capture_path, read_record
 
 from . import PARSER_VERSION, __version__
@@ -45,23 +42,13 @@ def reparse_archive(db_path: str, warc_dir: str | os.PathLike,
                     progress: Callable[[int], None] | None = None) -> RunResult:
     """Reparse every article's current capture under the archive's lock; a ``runs`` row of kind reparse."""
     warc_dir = Path(warc_dir)
-    with archive_lock(db_path, "reparse"):
-        db = open_archive(db_path, create=False)
-        try:
-            run = Run.start(db, "reparse", [str(warc_dir)], software=__version__, parser_version=PARSER_VERSION)
-            try:
-                for url, capture in current_captures(db):
-                    reparse_one(run, url, capture, warc_dir)
-                    if progress:
-                        progress(1)
-            except BaseException as exc:
-                run.abort(exc)
-                raise
-            return run.finish()
-        except sqlite3.Error as exc:
-            raise storage_error(exc, db_path) from exc
-        finally:
-            db.close()
+    with open_run(db_path, "reparse", [str(warc_dir)], software=__version__, parser_version=PARSER_VERSION,
+                  create=False) as run:
+        for url, capture in current_captures(run.db):
+            reparse_one(run, url, capture, warc_dir)
+            if progress:
+                progress(1)
+        return run.finish()
 
 
 def reparse_one(run: Run, url: str, capture: Capture, warc_dir: Path) -> None:
