@@ -81,6 +81,7 @@ class Outcome:
     kind: Kind
     reason: str = ""
     article: Article | None = None
+    url: str = ""  # the page's canonical URL, what the archive keys it by (the response's own URL may not be)
 
     def __post_init__(self) -> None:
         if (self.kind is Kind.ARTICLE) != (self.article is not None):

@@ -187,11 +187,12 @@ class Run:
             if outcome.kind is Kind.ARTICLE:
                 stored = self._store(outcome, capture)
             elif outcome.kind is Kind.GONE and capture is not None:
-                mark_gone(self.db, capture)
+                mark_gone(self.db, outcome.url or capture.url, capture)
                 self.counts.add(outcome.kind)
             else:
                 if outcome.kind.is_dropped:
-                    self._drop(capture.url if capture else "", capture, outcome.kind.value, outcome.reason)
+                    url = outcome.url or (capture.url if capture else "")
+                    self._drop(url, capture, outcome.kind.value, outcome.reason)
                 self.counts.add(outcome.kind)
         return stored
 
@@ -216,7 +217,7 @@ class Run:
         """A revisit record (or a 304) for the article whose current capture holds the same payload: the text was
         still there. False, and nothing stored, when no such article is held."""
         row = self.db.execute(
-            "SELECT a.id, a.first_seen, a.last_seen FROM articles a JOIN captures c ON c.id = a.capture_id "
+            "SELECT a.id, a.first_seen, a.last_seen, a.url FROM articles a JOIN captures c ON c.id = a.capture_id "
             "WHERE c.payload_digest = ? AND c.url = ?", [capture.payload_digest, capture.url]).fetchone()
         if row is None or not capture.fetched_at:
             self.counts.skipped += 1
@@ -230,7 +231,7 @@ class Run:
                 changes["last_seen"] = capture.fetched_at
             if changes:
                 self.db["articles"].update(row[0], changes)
-            back_again(self.db, capture.url, capture.fetched_at)
+            back_again(self.db, row[3], capture.fetched_at)
         self.counts.unchanged += 1
         return True
 
@@ -276,12 +277,12 @@ def _is_redirect(capture: Capture) -> bool:
     return capture.status is not None and 300 <= capture.status < 400 and capture.status != 304
 
 
-def mark_gone(db: Database, capture: Capture) -> None:
-    """The site answered 404/410 for an article we hold: say so and keep everything stored. An answer older than
-    the article's last sighting (an old WARC imported late) changes nothing."""
+def mark_gone(db: Database, url: str, capture: Capture) -> None:
+    """The site answered 404/410 for the article at ``url``: say so and keep everything stored. An answer older
+    than the article's last sighting (an old WARC imported late) changes nothing."""
     db.execute("UPDATE articles SET gone_at = coalesce(gone_at, ?), gone_status = ? "
                "WHERE url = ? AND (last_seen IS NULL OR last_seen <= ?)",
-               [capture.fetched_at, capture.status, capture.url, capture.fetched_at or ""])
+               [capture.fetched_at, capture.status, url, capture.fetched_at or ""])
 
 
 def back_again(db: Database, url: str, seen_at: str | None) -> None:

@@ -29,6 +29,7 @@ from .errors import NotAnArticle
 from .page import Page, parse_page
 from .parse import extract_article, reject_non_html
 from .sites import page_kind
+from .urls import canonicalize_url
 
 MAX_BYTES = 20 * 1024 * 1024  # a decoded body's cap, as the crawl's fetch caps what it reads (FetchPolicy)
 REFUSAL_STATUSES = (429, 403, 503)
@@ -61,6 +62,12 @@ def read_response(exchange: Exchange, *, expect: Kind | None = None, max_bytes: 
                   in_scope: Callable[[str], bool] = lambda url: True) -> Reading:
     """What one response is. ``expect=Kind.LISTING`` reads a page the job knows to be a listing (a crawl's
     start URL) as one; otherwise the templates' URL patterns and then the page itself decide."""
+    reading = _read(exchange, expect, max_bytes, in_scope)
+    reading.outcome.url = reading.outcome.article.url if reading.outcome.article else canonicalize_url(exchange.url)
+    return reading
+
+
+def _read(exchange: Exchange, expect: Kind | None, max_bytes: int, in_scope: Callable[[str], bool]) -> Reading:
     status = exchange.status
     if status in REFUSAL_STATUSES:
         return _reading(Kind.BLOCK_PAGE, f"HTTP {status}")

@@ -61,5 +61,5 @@ def reparse_one(run: Run, url: str, capture: Capture, warc_dir: Path) -> None:
         return
     reading = read_response(record.exchange)
     if reading.kind is Kind.ARTICLE:
-        reading.outcome.article.url = url  # rebuilt in place, under the address it is stored at
+        reading.outcome.article.url = reading.outcome.url = url  # rebuilt in place, where it is stored
     run.record(reading.outcome, [capture])
