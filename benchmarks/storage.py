@@ -135,7 +135,7 @@ def insert(db, start: int, stop: int, pool, rng, authors, vocabulary) -> float:
     """Insert articles [start, stop) through the pipelines (Run.record, as every job stores a response); returns
     the seconds spent storing."""
     spent = 0.0
-    run = Run(db, None, "benchmark")
+    run = Run(db, None, None)
     for n in range(start, stop):
         article = make_article(n, pool, rng, authors, vocabulary)
         capture = Capture(record_id=f"<urn:bench:{n}>", url=article.url, fetched_at="2026-01-01T00:00:00Z",

@@ -81,13 +81,14 @@ TABLES = {
         "warc_offset": "偏移 · Byte offset of the record in the WARC file",
         "warc_length": "长度 · Length of the record in bytes", "saved_file": "保存的网页 · Saved HTML file imported",
         "run_id": "运行 · The import or crawl that stored it"}),
-    "runs": ("运行记录 · Runs: one row per import or crawl, with its counts", {
+    "runs": ("运行记录 · Runs: one row per crawl, import or reparse, with its counts", {
         "id": "编号 · Run id", "kind": "类型 · import, crawl or reparse", "started_at": "开始时间 · Start (UTC)",
         "finished_at": "结束时间 · End (UTC)", "status": "状态 · Outcome", "inputs": "输入 · Files or URLs (JSON)",
         "scraper_version": "程序版本 · scraper version", "parser_version": "解析器版本 · Parser version",
         "new": "新增 · New articles", "updated": "更新 · Updated articles", "unchanged": "未变 · Unchanged",
-        "not_article": "非文章 · Pages that were not articles", "dropped": "丢弃 · Pages dropped",
-        "failed": "失败 · Pages that failed", "skipped": "跳过 · Records skipped",
+        "not_article": "非文章 · Block pages, error pages and pages with no article",
+        "dropped": "丢弃 · Articles dropped by validation", "failed": "失败 · Responses that could not be read",
+        "skipped": "跳过 · Records that are no page: not HTML, redirects, revisits of pages not held",
         "error": "错误 · What went wrong (one line each: damaged files, pages that failed)",
         "counts": "计数 · Every count of the run by outcome (JSON: listing pages, block pages, redirects …)"}),
     "dropped": ("未收录 · Pages that were not stored, and why", {

@@ -62,7 +62,8 @@ class Kind(Enum):
     NO_ARTICLE = "no-article"  # HTML, but no article on it: an empty body, no body text, a list of links
     GONE = "gone"  # 404 or 410: the site no longer has the page
     REDIRECT = "redirect"  # a 3xx hop: its target is another response
-    FAILED = "failed"  # could not be read: an HTTP error, a broken or oversized body, a parser bug
+    HTTP_ERROR = "http-error"  # another error status (500, 401 …): the server sent no page
+    FAILED = "failed"  # could not be read: a broken or oversized body, a parser bug
 
     @property
     def is_refusal(self) -> bool:
@@ -71,7 +72,7 @@ class Kind(Enum):
     @property
     def is_dropped(self) -> bool:
         """A page that was looked at and not stored: kept in the ``dropped`` table with its reason."""
-        return self in (Kind.BLOCK_PAGE, Kind.ERROR_PAGE, Kind.NO_ARTICLE, Kind.FAILED)
+        return self in (Kind.BLOCK_PAGE, Kind.ERROR_PAGE, Kind.NO_ARTICLE, Kind.HTTP_ERROR, Kind.FAILED)
 
 
 @dataclass

@@ -22,7 +22,7 @@ from enum import StrEnum
 
 from sqlite_utils import Database
 
-from .errors import Dropped
+from .errors import Dropped, StorageError
 from .health import check_run, health_lines, record_health
 from .item import Capture, Kind, Outcome
 from .lock import archive_lock
@@ -31,6 +31,14 @@ from .schema import open_archive, storage_error
 from .store import Stored, save_capture, store_article
 from .times import utc_now
 from .validate import validate
+
+
+class Job(StrEnum):
+    """What a run is, as the ``runs`` table and the archive's lock name it."""
+
+    CRAWL = "crawl"
+    IMPORT = "import"
+    REPARSE = "reparse"
 
 
 class Status(StrEnum):
@@ -49,8 +57,8 @@ class Status(StrEnum):
 _ALWAYS = ("new", "updated", "unchanged", "failed")
 _LABELS = {"listing": "listing pages", "dropped": "dropped by validation", "block_page": "block pages",
            "error_page": "error pages", "no_article": "not an article", "not_html": "not HTML",
-           "redirect": "redirects", "gone": "gone", "skipped": "skipped", "retried": "retried",
-           "robots": "disallowed by robots.txt"}
+           "redirect": "redirects", "gone": "gone", "http_error": "HTTP errors", "skipped": "skipped",
+           "retried": "retried", "robots": "disallowed by robots.txt"}
 
 
 @dataclass
@@ -60,7 +68,7 @@ class Counts:
     new: int = 0
     updated: int = 0
     unchanged: int = 0
-    failed: int = 0
+    failed: int = 0  # responses that could not be read, and (the crawl) requests that gave none
     dropped: int = 0  # articles that failed validation
     listing: int = 0
     block_page: int = 0
@@ -69,6 +77,7 @@ class Counts:
     not_html: int = 0
     redirect: int = 0
     gone: int = 0
+    http_error: int = 0
     skipped: int = 0  # revisit records of pages the archive does not hold
     retried: int = 0  # requests repeated after an error (the crawl)
     requests: int = 0  # requests sent (the crawl)
@@ -98,31 +107,34 @@ class RunResult:
 
     run_id: int
     counts: Counts
-    errors: list[str] = field(default_factory=list)  # one line each: damaged files, pages that failed
+    errors: list[str] = field(default_factory=list)  # one line each: damaged files, pages that failed for good
     stopped: Status | None = None  # REFUSING or MAX_ARTICLES when the run stopped early
     health: list[str] = field(default_factory=list)  # the health lines (pipelines.health)
     drift: bool = False
 
     @property
     def exit_code(self) -> int:
-        """0 done, 1 some pages failed or a file was damaged, 3 the site kept refusing, 4 template drift."""
+        """0 done, 1 a page failed or a file was damaged (each an error line), 3 the site kept refusing, 4 template
+        drift."""
         if self.stopped is Status.REFUSING:
             return 3
         if self.drift:
             return 4
-        return 1 if self.counts.failed or self.errors else 0
+        return 1 if self.errors else 0
 
 
 @contextmanager
-def open_run(db_path: str | os.PathLike, kind: str, inputs: list[str], *, software: str, parser_version: str,
+def open_run(db_path: str | os.PathLike, job: Job, inputs: list[str], *, software: str, parser_version: str,
              create: bool = True) -> Iterator[Run]:
     """What every job does around its work: take the archive's lock, open (or create) the archive, start a run;
     if the work fails, record the run as aborted and report SQLite's error as one line (``StorageError``). The job
     ends with ``run.finish()`` inside the block."""
-    with archive_lock(db_path, kind):
+    if not create and not os.path.exists(db_path):
+        raise StorageError(f"{db_path} does not exist; run `scraper crawl` or `scraper import` first")
+    with archive_lock(db_path, job):
         db = open_archive(db_path, create=create)
         try:
-            run = Run.start(db, kind, inputs, software=software, parser_version=parser_version)
+            run = Run.start(db, job, inputs, software=software, parser_version=parser_version)
             try:
                 yield run
             except BaseException as exc:
@@ -138,21 +150,21 @@ def open_run(db_path: str | os.PathLike, kind: str, inputs: list[str], *, softwa
 class Run:
     """One job's run. Make it with ``open_run`` (or ``Run.start`` while holding the archive's lock)."""
 
-    def __init__(self, db: Database, run_id: int, kind: str):
+    def __init__(self, db: Database, run_id: int | None, job: Job | None):
         self.db = db
-        self.id = run_id
-        self.kind = kind
+        self.id = run_id  # None: records without a runs row (tests, benchmarks)
+        self.job = job
         self.counts = Counts()
         self.errors: list[str] = []
         self.health: list[str] = []
         self.drift = False
 
     @classmethod
-    def start(cls, db: Database, kind: str, inputs: list[str], *, software: str, parser_version: str) -> Run:
+    def start(cls, db: Database, job: Job, inputs: list[str], *, software: str, parser_version: str) -> Run:
         """A ``runs`` row, open until ``finish``; rows a killed process left open are closed as interrupted."""
         with db.atomic():
             run_id = db["runs"].insert({
-                "kind": kind, "started_at": utc_now(), "status": Status.RUNNING.value,
+                "kind": job.value, "started_at": utc_now(), "status": Status.RUNNING.value,
                 "inputs": json.dumps(inputs, ensure_ascii=False),
                 "scraper_version": software, "parser_version": parser_version,
             }).last_pk
@@ -160,7 +172,7 @@ class Run:
                 "UPDATE runs SET status = ?, error = coalesce(error || char(10), '') || ? WHERE status = ? AND id != ?",
                 [Status.INTERRUPTED.value, f"the process ended before the run did (killed?); closed by run {run_id}",
                  Status.RUNNING.value, run_id])
-        return cls(db, run_id, kind)
+        return cls(db, run_id, job)
 
     # -- what one response gave ------------------------------------------------------------------------------
     def save_captures(self, captures: list[Capture]) -> list[int]:
@@ -220,6 +232,8 @@ class Run:
             "SELECT a.id, a.first_seen, a.last_seen, a.url FROM articles a JOIN captures c ON c.id = a.capture_id "
             "WHERE c.payload_digest = ? AND c.url = ?", [capture.payload_digest, capture.url]).fetchone()
         if row is None or not capture.fetched_at:
+            with self.db.atomic():
+                self._save([capture])  # a record of the archive's all the same: its WARC holds it
             self.counts.skipped += 1
             return False
         with self.db.atomic():
@@ -235,11 +249,12 @@ class Run:
         self.counts.unchanged += 1
         return True
 
-    def record_failure(self, url: str, reason: str, captures: list[Capture] = ()) -> None:
-        """A request that gave no page to read (a timeout, a refused connection, too many redirects)."""
+    def record_failure(self, captures: list[Capture] = ()) -> None:
+        """A request that gave no page to read (a timeout, a refused connection, too many redirects): its hops are
+        kept, and it counts as failed. Nothing goes into ``dropped``, which holds pages that were read: the WARC
+        holds no page here, and the crawl's frontier says why and when it is tried again."""
         with self.db.atomic():
             self.save_captures(list(captures))
-            self._drop(url, captures[-1] if captures else None, Kind.FAILED.value, reason)
         self.counts.failed += 1
 
     def note_error(self, line: str) -> None:

@@ -200,14 +200,21 @@ def m009_facet_indexes(db: Database) -> None:
     db.execute("DROP INDEX IF EXISTS idx_article_authors_author_id")
 
 
-@migrations(name="010_run_counts_archive_meta")
-def m010_run_counts_archive_meta(db: Database) -> None:
+@migrations(name="010_run_counts_times_archive_meta")
+def m010_run_counts_times_archive_meta(db: Database) -> None:
     # Release 4: every count of a run (listing pages, block pages, redirects, requests …) as JSON beside the
-    # columns each job shares; and archive_meta, which records the version the search index was built with, so
-    # that it is rebuilt once, after the steps, when the tokenising changes. An index built before this step (by
-    # release 3's step 005) holds every article at version 2; one left empty by today's step 005 does not, and
-    # gets no version, so it is built.
+    # columns each job shares. Times to the second, as every writer now writes them: release 3's crawl wrote
+    # capture times with microseconds, which compared wrongly as text with times to the second ('.' < 'Z').
+    # And archive_meta, which records the version the search index was built with, so that it is rebuilt once,
+    # after the steps, when the tokenising changes. An index built before this step (by release 3's step 005)
+    # holds every article at version 2; one left empty by today's step 005 does not, and gets no version, so it
+    # is built.
     db["runs"].add_column("counts", str)
+    fraction = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9].*Z"
+    for table, column in (("captures", "fetched_at"), ("articles", "first_seen"), ("articles", "last_seen"),
+                          ("article_versions", "first_seen"), ("article_versions", "replaced_at")):
+        db.execute(f"UPDATE [{table}] SET [{column}] = substr([{column}], 1, 19) || 'Z' WHERE [{column}] GLOB ?",
+                   [fraction])
     db.execute("CREATE TABLE IF NOT EXISTS archive_meta (key TEXT PRIMARY KEY, value TEXT)")
     db.execute("INSERT OR IGNORE INTO archive_meta (key, value) SELECT 'search_index_version', '2' "
                "WHERE (SELECT count(*) FROM articles_fts_docsize) = (SELECT count(*) FROM articles)")

@@ -35,7 +35,7 @@ from warcio.warcwriter import WARCWriter
 
 from .errors import BodyTooLarge, UnreadableBody, WarcDamaged, WarcWriteError
 from .item import Capture
-from .times import utc_from_text, utc_text
+from .times import parse_time, utc_from_text, utc_text
 
 OPEN_SUFFIX = ".open"
 WARC_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz")
@@ -246,6 +246,7 @@ class Record:
     exchange: Exchange  # for a revisit record, the headers only (its body is an earlier record's)
     record_type: str = "response"  # response, resource, revisit
     end_offset: int = 0  # bytes of the file read so far, for progress
+    unread: str | None = None  # why the payload was not read (over MAX_PAYLOAD): no page, whatever its type
 
     @property
     def is_revisit(self) -> bool:
@@ -273,7 +274,9 @@ def read_warc(path: str | os.PathLike) -> Iterator[Record]:
                 yield record
         except WarcDamaged:
             raise
-        except (ArchiveLoadFailed, zlib.error, EOFError, ValueError, OSError, IndexError) as exc:
+        # warcio reports a malformed record in many ways (a record without a target URI, say, as AttributeError).
+        except (ArchiveLoadFailed, zlib.error, EOFError, ValueError, OSError, IndexError, AttributeError,
+                TypeError) as exc:
             raise WarcDamaged(str(path), good_end, printable(str(exc)) or type(exc).__name__) from exc
 
 
@@ -290,7 +293,8 @@ def read_record(path: str | os.PathLike, offset: int) -> Record:
         try:
             raw = next(iter(ArchiveIterator(f)))
             record = _page_record(raw, os.path.abspath(path))
-        except (StopIteration, ArchiveLoadFailed, zlib.error, EOFError, ValueError, IndexError) as exc:
+        except (StopIteration, ArchiveLoadFailed, zlib.error, EOFError, ValueError, IndexError, AttributeError,
+                TypeError) as exc:
             raise WarcDamaged(str(path), offset, printable(str(exc)) or "no record there") from exc
     if record is None:
         raise WarcDamaged(str(path), offset, "the record there is not a page")
@@ -317,6 +321,9 @@ def _page_record(raw, warc_file: str) -> Record | None:
     else:
         response_headers = list(http.headers) if http else []
     body = b"" if raw.rec_type == "revisit" else _payload(raw, http)
+    unread = None
+    if body is None:
+        body, unread = b"", f"a payload over {MAX_PAYLOAD:,} bytes, not read"
     fetched_at = utc_from_text(headers.get_header("WARC-Date"))
     exchange = Exchange(
         url=url, request_headers=[], status=status,
@@ -329,26 +336,24 @@ def _page_record(raw, warc_file: str) -> Record | None:
         url=url, fetched_at=fetched_at, status=status, content_type=exchange.content_type or None,
         payload_digest=digest, warc_file=warc_file,
     )
-    return Record(capture=capture, exchange=exchange, record_type=raw.rec_type)
+    return Record(capture=capture, exchange=exchange, record_type=raw.rec_type, unread=unread)
 
 
-def _payload(raw, http) -> bytes:
-    """The payload as sent, content encoding kept, transfer (chunked) encoding undone."""
+def _payload(raw, http) -> bytes | None:
+    """The payload as sent, content encoding kept, transfer (chunked) encoding undone; None past MAX_PAYLOAD."""
     stream = raw.raw_stream
     if http is not None and (http.get_header("Transfer-Encoding") or "").lower() == "chunked":
         stream = ChunkedDataReader(stream, decomp_type=None)
     body = stream.read(MAX_PAYLOAD + 1)
     if len(body) > MAX_PAYLOAD:
-        raw.raw_stream.read()  # on to the next record
-        return b""  # not a page: nothing of it is kept
+        while raw.raw_stream.read(1024 * 1024):  # on to the next record, without holding it
+            pass
+        return None
     return body
 
 
 def _moment(text: str | None) -> datetime:
-    try:
-        return datetime.fromisoformat((text or "").replace("Z", "+00:00"))
-    except ValueError:
-        return datetime.fromtimestamp(0, UTC)
+    return parse_time(text) or datetime.fromtimestamp(0, UTC)
 
 
 # -- repair ----------------------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 __version__ = "0.1.0"
 
 # Bumped whenever a change to parsing can change a stored field, so that `reparse` knows what is stale.
-PARSER_VERSION = "1"
+PARSER_VERSION = "2"  # 2: collection and column read by the parser; one CJK definition
 
 USER_AGENT = (
     f"chaozhou-archive/{__version__} (+https://github.com/chaozhou-archive/chaozhou-archive; polite archiver)"

@@ -174,7 +174,12 @@ def crawl(urls, db_path, warc_dir, delay, max_articles, recheck_days, drift_chec
     from .crawl import DEFAULT_START, CrawlOptions, run_crawl
 
     for url in urls:
-        if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
+        try:
+            parts = urlsplit(url)
+            parts.port  # noqa: B018 - reading it checks it ("http://host:99999/" is no URL)
+        except ValueError:
+            parts = None
+        if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
             raise click.BadParameter(f"{url!r} is not an http(s) URL", param_hint="URLS")
     options = CrawlOptions(start_urls=list(urls) or [DEFAULT_START], db_path=db_path, warc_dir=warc_dir,
                            delay=delay, max_articles=max_articles, recheck_days=recheck_days,

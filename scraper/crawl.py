@@ -15,13 +15,14 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from pipelines.item import Capture, Kind
-from pipelines.run import Run, RunResult, Status, open_run
+from pipelines.run import Job, Run, RunResult, Status, open_run
 from pipelines.store import current_capture
 from pipelines.times import CHINA
 from pipelines.warc import Exchange, WarcArchive, payload_digest, recover_open_files
 
 from . import PARSER_VERSION, __version__, frontier
 from .crawl_config import DEFAULT_START, REFUSAL_LIMIT, CrawlOptions  # noqa: F401 (DEFAULT_START: the CLI's)
+from .discover import Listing, links_of
 from .fetch import FetchError, FetchResult, OutOfScope, fetch, make_session
 from .frontier import State
 from .ingest import Reading, read_response
@@ -31,7 +32,10 @@ from .sites import page_kind
 from .urls import canonicalize_url
 
 # Kinds of response that mean "try this URL again later" (and, for a refusal, slow down).
-_RETRY = (Kind.BLOCK_PAGE, Kind.FAILED, Kind.REDIRECT)
+_RETRY = (Kind.BLOCK_PAGE, Kind.FAILED, Kind.HTTP_ERROR, Kind.REDIRECT)
+# What a page the crawl took for a listing may turn out to be and still be walked: a listing, or a page of links
+# with no article on it (a home page whose URL no template declares).
+_WALKED = (Kind.LISTING, Kind.NO_ARTICLE)
 
 
 def start_scopes(urls: list[str]) -> dict[str, Scope]:
@@ -83,25 +87,29 @@ class Crawl:
             if self.refusals >= REFUSAL_LIMIT:
                 stopped = Status.REFUSING
                 break
-        waiting = sum(1 for url in self.postponed if frontier.state_of(self.db, url) in (State.PENDING, State.FAILED))
-        if waiting:
-            self.run.note_error(f"{waiting} URL(s) could not be read in this run; they wait in the frontier for a "
-                                "later try (its last_error column says why)")
+        states = [frontier.state_of(self.db, url) for url in self.postponed]
+        waiting, given_up = states.count(State.PENDING), states.count(State.FAILED)
+        if waiting or given_up:
+            self.run.note_error(
+                f"{waiting + given_up} URL(s) could not be read in this run: {waiting} wait in the frontier for a "
+                f"later try, {given_up} were given up after {frontier.MAX_ATTEMPTS} tries (the frontier's "
+                "last_error column says why)")
         return stopped
 
     def seed(self) -> None:
         with self.db.atomic():
             for url in self.options.start_urls:
                 url = canonicalize_url(url)
-                kind = "article" if page_kind(url) is Kind.ARTICLE else "listing"
+                kind = Kind.ARTICLE if page_kind(url) is Kind.ARTICLE else Kind.LISTING
                 frontier.queue_again(self.db, url, kind, self.run.id)
-            # Publication dates are China time: so is the day the recheck window starts.
+            # Publication dates are China time: so is the day the recheck window starts. An article is asked for
+            # at the URL it is stored under (a redirect's target, which the frontier may never have held).
             since = (datetime.now(CHINA) - timedelta(days=self.options.recheck_days)).date().isoformat()
             for (url,) in self.db.execute(
-                    "select f.url from frontier f join articles a on a.url = f.url "
-                    "where f.state = 'done' and a.published_at >= ?", [since]).fetchall():
+                    "select a.url from articles a left join frontier f on f.url = a.url "
+                    "where a.published_at >= ? and (f.state is null or f.state = 'done')", [since]).fetchall():
                 if any(scope.allows(url) for scope in self.scopes.values()):
-                    frontier.queue_again(self.db, url, "article", self.run.id, conditional=True)
+                    frontier.queue_again(self.db, url, Kind.ARTICLE, self.run.id, conditional=True)
 
     def scope_for(self, url: str) -> Scope | None:
         return next((s for s in self.scopes.values() if s.allows(url)), None)
@@ -140,19 +148,18 @@ class Crawl:
             self.counts.requests += max(1, len(exc.hops))
             captures = self.keep(exc.hops)
             with self.db.atomic():
-                self.run.record_failure(item.url, exc.reason, captures)
+                self.run.record_failure(captures)
                 self.postpone(item, exc.reason)
             return
         self.counts.requests += len(result.hops)
         self.counts.retried += result.retries
-        if item.kind == "article" and self.unchanged(item, result):
+        if item.kind is Kind.ARTICLE and self.unchanged(item, result):
             return
         captures = self.keep(result.hops)
-        reading = read_response(result.final, expect=Kind.LISTING if item.kind == "listing" else None,
-                                max_bytes=self.options.policy.max_bytes, in_scope=scope.allows)
+        reading = read_response(result.final, max_bytes=self.options.policy.max_bytes)
         with self.db.atomic():
             self.run.record(reading.outcome, captures)
-            self.follow(item, reading, result.final)
+            self.follow(item, reading, result.final, scope)
         if reading.kind.is_refusal:
             self.note_refusal(scope, result.final)
         elif reading.kind not in _RETRY:
@@ -199,14 +206,14 @@ class Crawl:
         return [self.archive.write_exchange(hop, revisit_of=revisit_of if i == len(hops) - 1 else None)
                 for i, hop in enumerate(hops)]
 
-    def follow(self, item: frontier.Item, reading: Reading, final: Exchange) -> None:
+    def follow(self, item: frontier.Item, reading: Reading, final: Exchange, scope: Scope) -> None:
         """The URL's next state in the frontier, and for a listing the links it leads to."""
         kind, reason = reading.kind, reading.outcome.reason
         if kind is Kind.ARTICLE:
             frontier.mark(self.db, item.url, State.DONE, etag=final.header("ETag"),
                           last_modified=final.header("Last-Modified"))
-        elif kind is Kind.LISTING and item.kind == "listing":
-            self.queue_links(item, reading)
+        elif kind in _WALKED and item.kind is Kind.LISTING:
+            self.queue_links(item, links_of(reading.page, scope.allows))
             frontier.mark(self.db, item.url, State.DONE, etag=final.header("ETag"),
                           last_modified=final.header("Last-Modified"))
         elif kind is Kind.GONE:
@@ -216,27 +223,26 @@ class Crawl:
         else:
             frontier.mark(self.db, item.url, State.NOT_ARTICLE, reason)
 
-    def queue_links(self, item: frontier.Item, reading: Reading) -> None:
-        listing = reading.listing
+    def queue_links(self, item: frontier.Item, listing: Listing) -> None:
         new = 0
         for url, title in listing.articles:
             state = frontier.known_before(self.db, url, self.run.id)
             if state is None:  # unknown, or first seen earlier in this run (on the home page, say)
-                frontier.add(self.db, url, "article", item.url, title, self.run.id)
+                frontier.add(self.db, url, Kind.ARTICLE, item.url, title, self.run.id)
                 new += 1
             elif state in (State.GONE, State.NOT_ARTICLE, State.FAILED):
                 # Still listed, so perhaps back (a 404 during maintenance, an error page while the CMS was
                 # publishing): asked for again, once a run, while the site lists it.
-                frontier.queue_once(self.db, url, "article", self.run.id, found_on=item.url)
+                frontier.queue_once(self.db, url, Kind.ARTICLE, self.run.id, found_on=item.url)
         # Other listings' first pages (the columns, from the home page) are looked at once every run.
         for url in listing.listings:
-            frontier.queue_once(self.db, url, "listing", self.run.id, found_on=item.url)
+            frontier.queue_once(self.db, url, Kind.LISTING, self.run.id, found_on=item.url)
         # Listings run newest first: walk on while every link on this page was new. A page never seen before (a
         # first crawl, or one resumed after a kill) is always walked past.
         first_visit = item.state_before != State.DONE
         all_new = bool(listing.articles) and new == len(listing.articles)
         if listing.next_pages and (first_visit or all_new):
-            frontier.queue_once(self.db, listing.next_pages[0], "listing", self.run.id, found_on=item.url)
+            frontier.queue_once(self.db, listing.next_pages[0], Kind.LISTING, self.run.id, found_on=item.url)
 
     def postpone(self, item: frontier.Item, error: str) -> None:
         """Try the URL again later (or give up on it after frontier.MAX_ATTEMPTS); it counts against this run."""
@@ -263,8 +269,8 @@ class Crawl:
             self.counts.requests += len(result.hops) if result else 1
             if result and result.hops:
                 captures = self.keep(result.hops)
-                with self.db.atomic():
-                    self.run.save_captures(captures)
+                with self.db.atomic():  # as an import of the WARC reads it: robots.txt is no page
+                    self.run.record(read_response(result.final).outcome, captures)
             self.robots[scope.netloc] = robots
         return robots
 
@@ -279,7 +285,7 @@ class Crawl:
 
 def run_crawl(options: CrawlOptions, progress: Callable[[str], None] | None = None) -> RunResult:
     """Run one crawl under the archive's lock, after recovering WARC files a killed run left open."""
-    with open_run(options.db_path, "crawl", options.start_urls, software=__version__,
+    with open_run(options.db_path, Job.CRAWL, options.start_urls, software=__version__,
                   parser_version=PARSER_VERSION) as run:
         if options.warc_directory.exists():
             recover_open_files(options.warc_directory)

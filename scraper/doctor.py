@@ -37,6 +37,7 @@ class Diagnosis:
     encoding: str
     encoding_source: str
     templates: list[tuple[str, bool, str]]  # (name, matches, what it needs) in the order they are tried
+    fallback: str  # the name of the template that reads any page when no site template matches
     article: Article | None
     rejected: str | None  # why the page is not an article
     candidates: list[Candidate] = field(default_factory=list)
@@ -89,7 +90,8 @@ def diagnose(data: bytes, url: str, content_type: str | None = None) -> Diagnosi
     decoded = decode_html(data, content_type)
     page = parse_page(decoded, url)
     templates = [(t.name, bool(t.matches(page)), t.needs) for t in all_templates()]
-    diagnosis = Diagnosis(url, decoded.encoding, decoded.encoding_source, templates, None, None,
+    fallback = next(t.name for t in all_templates() if t.fallback)
+    diagnosis = Diagnosis(url, decoded.encoding, decoded.encoding_source, templates, fallback, None, None,
                           body_candidates(page))
     try:
         diagnosis.article = extract_article(page)
@@ -111,7 +113,7 @@ def format_diagnosis(d: Diagnosis) -> str:
         out.append(f"  {name:<18} {mark}{'  <- used' if name == used else ''}")
         if not matched and needs:
             out.append(f"  {'':<18} (needs {needs})")
-    if used == "generic":
+    if used == d.fallback:
         out.append("  no site template matched: the page is read by text density and text anchors alone")
     if d.rejected:
         out += ["", f"not an article: {d.rejected}"]

@@ -111,7 +111,11 @@ def fetch(session: requests.Session, url: str, in_scope=lambda url: True, policy
     for _ in range(policy.max_redirects + 1):
         if not in_scope(current):
             raise OutOfScope(current, "outside the crawl's host and path; not requested", result.hops)
-        exchange, retries = _get_with_body_retries(session, current, policy, extra_headers)
+        try:
+            exchange, retries = _get_with_body_retries(session, current, policy, extra_headers)
+        except FetchError as exc:
+            exc.hops = result.hops + exc.hops  # the redirects that led here are kept in the WARC all the same
+            raise
         result.retries += retries
         result.hops.append(exchange)
         location = exchange.header("Location")

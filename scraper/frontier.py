@@ -13,10 +13,12 @@ from enum import StrEnum
 
 from sqlite_utils import Database
 
+from pipelines.item import Kind
 from pipelines.times import utc_later, utc_now
 
 TABLE = "frontier"
-KINDS = ("listing", "article")
+# What the crawl takes a URL for (the table holds the text): a listing to walk, or an article to store.
+KINDS = (Kind.LISTING, Kind.ARTICLE)
 MAX_ATTEMPTS = 5
 
 
@@ -35,7 +37,7 @@ class State(StrEnum):
 @dataclass
 class Item:
     url: str
-    kind: str
+    kind: Kind  # LISTING or ARTICLE
     attempts: int
     found_on: str | None
     etag: str | None
@@ -49,12 +51,13 @@ def state_of(db: Database, url: str) -> str | None:
     return row[0] if row else None
 
 
-def add(db: Database, url: str, kind: str, found_on: str | None = None, title: str | None = None,
+def add(db: Database, url: str, kind: Kind, found_on: str | None = None, title: str | None = None,
         run_id: int | None = None) -> bool:
     """Add a newly discovered URL as pending; returns False (and changes nothing) when it is already known."""
     cursor = db.execute(
         f"insert or ignore into {TABLE} (url, kind, state, attempts, found_on, title_hint, discovered_at, "
-        "discovered_run) values (?, ?, 'pending', 0, ?, ?, ?, ?)", [url, kind, found_on, title, utc_now(), run_id])
+        "discovered_run) values (?, ?, 'pending', 0, ?, ?, ?, ?)",
+        [url, kind.value, found_on, title, utc_now(), run_id])
     return cursor.rowcount == 1
 
 
@@ -64,7 +67,7 @@ def known_before(db: Database, url: str, run_id: int) -> str | None:
     return row[0] if row and row[1] != run_id else None
 
 
-def queue_again(db: Database, url: str, kind: str, run_id: int, conditional: bool = False,
+def queue_again(db: Database, url: str, kind: Kind, run_id: int, conditional: bool = False,
                 found_on: str | None = None) -> None:
     """Queue a URL for this run whatever its state (a start URL, a listing page, a recent article)."""
     add(db, url, kind, found_on)
@@ -74,26 +77,26 @@ def queue_again(db: Database, url: str, kind: str, run_id: int, conditional: boo
         [run_id, int(conditional), run_id, url])
 
 
-def queue_once(db: Database, url: str, kind: str, run_id: int, found_on: str | None = None) -> None:
+def queue_once(db: Database, url: str, kind: Kind, run_id: int, found_on: str | None = None) -> None:
     """Queue a URL for this run unless this run already queued it (listings link to each other in circles)."""
     row = db.execute(f"select queued_run from {TABLE} where url = ?", [url]).fetchone()
     if row is None or row[0] != run_id:
         queue_again(db, url, kind, run_id, found_on=found_on)
 
 
-def next_due(db: Database, kinds: tuple[str, ...] = KINDS) -> Item | None:
+def next_due(db: Database, kinds: tuple[Kind, ...] = KINDS) -> Item | None:
     """The next pending URL whose retry time has come: listings before articles, then in discovery order.
 
     One indexed query per kind (frontier(state, kind) keeps rowid order), so a pick costs the same with
     ten pending URLs or a hundred thousand.
     """
-    for kind in sorted(kinds, key=lambda k: k != "listing"):
+    for kind in sorted(kinds, key=lambda k: k is not Kind.LISTING):
         row = db.execute(
             f"select url, kind, attempts, found_on, etag, last_modified, conditional, state_before from {TABLE} "
             "indexed by frontier_state_kind where state = 'pending' and kind = ? "
-            "and (next_try is null or next_try <= ?) order by rowid limit 1", [kind, utc_now()]).fetchone()
+            "and (next_try is null or next_try <= ?) order by rowid limit 1", [kind.value, utc_now()]).fetchone()
         if row:
-            return Item(*row[:6], bool(row[6]), row[7])
+            return Item(row[0], Kind(row[1]), *row[2:6], bool(row[6]), row[7])
     return None
 
 

@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from pipelines.errors import WarcDamaged
-from pipelines.item import Capture, Kind
-from pipelines.run import Run, RunResult, open_run
+from pipelines.item import Capture, Kind, Outcome
+from pipelines.run import Job, Run, RunResult, open_run
 from pipelines.times import utc_text
 from pipelines.warc import Exchange, Record, is_warc, payload_digest, read_warc
 
@@ -41,7 +41,7 @@ def import_files(db_path: str, paths: Iterable[str], url: str | None = None, *, 
     """
     paths = list(paths)
     inputs = [os.path.abspath(p) for p in paths]  # as their captures name them
-    with open_run(db_path, "import", inputs, software=__version__, parser_version=PARSER_VERSION) as run:
+    with open_run(db_path, Job.IMPORT, inputs, software=__version__, parser_version=PARSER_VERSION) as run:
         for path in paths:
             import_file(run, path, url, progress)
         if drift_check:
@@ -72,6 +72,9 @@ def import_record(run: Run, record: Record) -> None:
     if not capture.url:
         run.counts.failed += 1
         run.note_error(f"{capture.saved_file}: the page does not say its URL; give it with --url")
+        return
+    if record.unread:
+        run.record(Outcome(Kind.NOT_HTML, record.unread, url=capture.url), [capture])
         return
     reading = read_response(record.exchange)
     run.record(reading.outcome, [capture])

@@ -4,27 +4,31 @@ The crawl hands it what the network gave, ``scraper import`` what a WARC record 
 stored capture; each then gives the Outcome to ``pipelines.run.Run.record``. So the same bytes give the same
 outcome, and the same stored rows, whichever job read them. In order:
 
-1. the status: a refusal (429, 403, 503), gone (404, 410), a redirect, another error;
-2. the body, its Content-Encoding undone with a size cap; a type that is not HTML (sniffed when the type is
+1. the status: a refusal (429, 403, 503), gone (404, 410), a redirect, another error status;
+2. robots.txt, rules for crawlers and never a page (RFC 9309), whatever it was served as;
+3. the body, its Content-Encoding undone with a size cap; a type that is not HTML (sniffed when the type is
    missing or generic);
-3. a listing, by the URL patterns the templates declare (``scraper.sites``), or when the job says so: its links;
-4. the article, or the parser's reason why there is none (``NotAnArticle`` and its kind);
-5. a block or captcha page served with status 200 in place of the page, which reads like a short article or
+4. a listing, by the URL patterns the templates declare (``scraper.sites``);
+5. the article, or the parser's reason why there is none (``NotAnArticle`` and its kind);
+6. a block or captcha page served with status 200 in place of the page, which reads like a short article or
    an empty listing: a refusal, never stored.
+
+Nothing but the response decides: no job tells it more than a WARC record holds, so that every job reads the
+same bytes the same way.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from pipelines.errors import UnreadableBody
 from pipelines.item import Kind, Outcome
 from pipelines.warc import Exchange
 
 from .decode import decode_html
-from .discover import Listing, links_of
+from .discover import links_of
 from .errors import NotAnArticle
 from .page import Page, parse_page
 from .parse import extract_article, reject_non_html
@@ -48,26 +52,24 @@ _HTML_START = re.compile(rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|
 
 @dataclass
 class Reading:
-    """The Outcome of one response, and for a listing the links on it (which only the crawl follows)."""
+    """The Outcome of one response, and the parsed page it came from (for the crawl, which follows its links)."""
 
     outcome: Outcome
-    listing: Listing | None = None
+    page: Page | None = None
 
     @property
     def kind(self) -> Kind:
         return self.outcome.kind
 
 
-def read_response(exchange: Exchange, *, expect: Kind | None = None, max_bytes: int = MAX_BYTES,
-                  in_scope: Callable[[str], bool] = lambda url: True) -> Reading:
-    """What one response is. ``expect=Kind.LISTING`` reads a page the job knows to be a listing (a crawl's
-    start URL) as one; otherwise the templates' URL patterns and then the page itself decide."""
-    reading = _read(exchange, expect, max_bytes, in_scope)
+def read_response(exchange: Exchange, *, max_bytes: int = MAX_BYTES) -> Reading:
+    """What one response is: the templates' URL patterns, then the page itself, decide."""
+    reading = _read(exchange, max_bytes)
     reading.outcome.url = reading.outcome.article.url if reading.outcome.article else canonicalize_url(exchange.url)
     return reading
 
 
-def _read(exchange: Exchange, expect: Kind | None, max_bytes: int, in_scope: Callable[[str], bool]) -> Reading:
+def _read(exchange: Exchange, max_bytes: int) -> Reading:
     status = exchange.status
     if status in REFUSAL_STATUSES:
         return _reading(Kind.BLOCK_PAGE, f"HTTP {status}")
@@ -76,7 +78,9 @@ def _read(exchange: Exchange, expect: Kind | None, max_bytes: int, in_scope: Cal
     if status is not None and 300 <= status < 400:
         return _reading(Kind.REDIRECT, f"HTTP {status}")
     if status is not None and not 200 <= status < 300:
-        return _reading(Kind.FAILED, f"HTTP {status}")
+        return _reading(Kind.HTTP_ERROR, f"HTTP {status}")
+    if urlsplit(exchange.url).path == "/robots.txt":
+        return _reading(Kind.NOT_HTML, "robots.txt: rules for crawlers, not a page")
     try:
         body = exchange.decoded_body(max_bytes)
     except UnreadableBody as exc:
@@ -84,35 +88,34 @@ def _read(exchange: Exchange, expect: Kind | None, max_bytes: int, in_scope: Cal
     if not is_html(exchange.content_type, body):
         return _reading(Kind.NOT_HTML, f"not HTML ({exchange.content_type or 'no type'})")
     try:
-        return _read_page(exchange.url, body, exchange.content_type, expect, in_scope)
+        return _read_page(exchange.url, body, exchange.content_type)
     except NotAnArticle as exc:
         return _reading(exc.kind, exc.reason)
     except Exception as exc:  # noqa: BLE001 - a parser bug must cost one page, never the whole run
         return _reading(Kind.FAILED, f"parsing failed: {type(exc).__name__}: {exc}")
 
 
-def _read_page(url: str, body: bytes, content_type: str, expect: Kind | None,
-               in_scope: Callable[[str], bool]) -> Reading:
+def _read_page(url: str, body: bytes, content_type: str) -> Reading:
     reject_non_html(body, url)
     page = parse_page(decode_html(body, content_type), url)
-    if (expect or page_kind(url)) is Kind.LISTING:
-        listing = links_of(page, in_scope)
+    if page_kind(url) is Kind.LISTING:
+        listing = links_of(page)
         if not (listing.articles or listing.listings) and looks_blocked(page, body):
-            return _reading(Kind.BLOCK_PAGE, _BLOCKED + "the listing")
-        return Reading(Outcome(Kind.LISTING, "a listing page"), listing)
+            return _reading(Kind.BLOCK_PAGE, _BLOCKED + "the listing", page)
+        return Reading(Outcome(Kind.LISTING, "a listing page (its URL is one)"), page)
     try:
         article = extract_article(page)
-    except NotAnArticle:
+    except NotAnArticle as exc:
         if looks_blocked(page, body):
-            return _reading(Kind.BLOCK_PAGE, _BLOCKED + "the article")
-        raise
+            return _reading(Kind.BLOCK_PAGE, _BLOCKED + "the article", page)
+        return _reading(exc.kind, exc.reason, page)
     if sum(map(len, article.paragraphs)) < SHORT_ARTICLE and looks_blocked(page, body):
-        return _reading(Kind.BLOCK_PAGE, _BLOCKED + "the article")
-    return Reading(Outcome(Kind.ARTICLE, article=article))
+        return _reading(Kind.BLOCK_PAGE, _BLOCKED + "the article", page)
+    return Reading(Outcome(Kind.ARTICLE, article=article), page)
 
 
-def _reading(kind: Kind, reason: str) -> Reading:
-    return Reading(Outcome(kind, reason))
+def _reading(kind: Kind, reason: str, page: Page | None = None) -> Reading:
+    return Reading(Outcome(kind, reason), page)
 
 
 def is_html(content_type: str | None, body: bytes) -> bool:

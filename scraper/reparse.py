@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pipelines.errors import WarcDamaged
 from pipelines.item import Capture, Kind
-from pipelines.run import Run, RunResult, open_run
+from pipelines.run import Job, Run, RunResult, open_run
 from pipelines.warc import capture_path, read_record
 
 from . import PARSER_VERSION, __version__
@@ -42,7 +42,7 @@ def reparse_archive(db_path: str, warc_dir: str | os.PathLike,
                     progress: Callable[[int], None] | None = None) -> RunResult:
     """Reparse every article's current capture under the archive's lock; a ``runs`` row of kind reparse."""
     warc_dir = Path(warc_dir)
-    with open_run(db_path, "reparse", [str(warc_dir)], software=__version__, parser_version=PARSER_VERSION,
+    with open_run(db_path, Job.REPARSE, [str(warc_dir)], software=__version__, parser_version=PARSER_VERSION,
                   create=False) as run:
         for url, capture in current_captures(run.db):
             reparse_one(run, url, capture, warc_dir)
@@ -63,3 +63,5 @@ def reparse_one(run: Run, url: str, capture: Capture, warc_dir: Path) -> None:
     if reading.kind is Kind.ARTICLE:
         reading.outcome.article.url = reading.outcome.url = url  # rebuilt in place, where it is stored
     run.record(reading.outcome, [capture])
+    if reading.kind is Kind.FAILED:
+        run.note_error(f"{url}: {reading.outcome.reason}")

@@ -77,5 +77,5 @@ def integrity(db_path: Path) -> str:
 def store(db, article: Article, capture: Capture) -> str:
     """Store one parsed article through the pipelines, as every job does (without a runs row): new, updated,
     unchanged, or dropped (it failed validation)."""
-    stored = Run(db, None, "test").record(Outcome(Kind.ARTICLE, article=article), [capture])
+    stored = Run(db, None, None).record(Outcome(Kind.ARTICLE, article=article), [capture])
     return stored.value if stored else "dropped"

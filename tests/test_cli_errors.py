@@ -26,6 +26,11 @@ def files(tmp_path):
     (tmp_path / "notadb.db").write_text("this is not an SQLite database\n" * 100)
     (tmp_path / "garbage.warc.gz").write_bytes(bytes(range(256)) * 64)
     (tmp_path / "binary.html").write_bytes(b"\x7fELF\x02\x01\x01" + bytes(range(256)) * 16)
+    page = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n<html><body><p>x</p></body></html>"
+    (tmp_path / "no-uri.warc").write_bytes(  # a response record that names no WARC-Target-URI
+        b"WARC/1.0\r\nWARC-Type: response\r\nWARC-Record-ID: <urn:uuid:00000000-0000-0000-0000-000000000001>\r\n"
+        b"WARC-Date: 2020-10-13T03:13:14Z\r\nContent-Type: application/http; msgtype=response\r\n"
+        b"Content-Length: " + str(len(page)).encode() + b"\r\n\r\n" + page + b"\r\n\r\n")
     return tmp_path
 
 
@@ -39,6 +44,9 @@ CASES = [
     ("a URL that is no URL", ["crawl", "gdxk.southcn.com/cz/", "--db", "{t}/a.db"], 2, ["not an http(s) URL"]),
     ("a URL with no host", ["crawl", "http:///cz/", "--db", "{t}/a.db"], 2, ["not an http(s) URL"]),
     ("a javascript: URL", ["crawl", "javascript:alert(1)", "--db", "{t}/a.db"], 2, ["not an http(s) URL"]),
+    ("a URL urlsplit refuses", ["crawl", "http://[::1/cz/", "--db", "{t}/a.db"], 2, ["not an http(s) URL"]),
+    ("a URL with a port out of range", ["crawl", "http://127.0.0.1:99999/cz/", "--db", "{t}/a.db"], 2,
+     ["not an http(s) URL"]),
     ("a negative delay", ["crawl", "--delay", "-1", "--db", "{t}/a.db"], 2, ["--delay"]),
     ("zero max-articles", ["crawl", "--max-articles", "0", "--db", "{t}/a.db"], 2, ["--max-articles"]),
     ("a folder as the database (crawl)", ["crawl", "http://127.0.0.1:9/cz/", "--db", "{t}/folder"], 2,
@@ -51,6 +59,8 @@ CASES = [
     ("a missing file to import", ["import", "{t}/missing.warc", "--db", "{t}/a.db"], 2, ["does not exist"]),
     ("a missing page to parse", ["parse", "{t}/missing.html"], 2, ["cannot read"]),
     ("a missing database (reparse)", ["reparse", "--db", "{t}/missing.db"], 1, ["does not exist"]),
+    ("a WARC record without its URL", ["import", "{t}/no-uri.warc", "--db", "{t}/a.db", "--no-drift-check"], 1,
+     ["no-uri.warc", "damaged"]),
     ("a missing database (export)", ["export", "--db", "{t}/missing.db"], 1, ["does not exist"]),
     ("a file that is not a database (reparse)", ["reparse", "--db", "{t}/notadb.db"], 1, ["not a database"]),
     ("a file that is not a database (import)", ["import", "--sample", "--db", "{t}/notadb.db"], 1,
@@ -91,3 +101,9 @@ def test_the_installed_command_says_the_same_without_a_traceback(files, args, co
     assert done.returncode == code
     assert "Traceback" not in done.stderr + done.stdout
     assert len([line for line in done.stderr.splitlines() if line.startswith("Error")]) == 1, done.stderr
+
+
+def test_a_refused_missing_database_leaves_no_lock_file(files):
+    result = CliRunner().invoke(cli, ["reparse", "--db", str(files / "missing.db")])
+    assert result.exit_code == 1
+    assert not (files / "missing.db.lock").exists() and not (files / "missing.db").exists()

@@ -15,7 +15,7 @@ from pipelines.errors import ArchiveBusy
 from pipelines.lock import archive_lock
 from pipelines.warc import read_record
 from scraper.cli import cli
-from tests.collection import Collection
+from tests.collection import Collection, article_html
 from tests.site_server import Reply, SiteServer
 
 
@@ -112,6 +112,20 @@ def test_recent_articles_are_rechecked_with_conditional_get(site, tmp_path, craw
     conditional = [h for h in site.hits if h.path == fresh.path]
     assert len(conditional) == 1 and conditional[0].headers.get("If-None-Match") == '"v1"'
     assert stats.counts.unchanged == 1
+
+
+def test_a_recent_article_behind_a_redirect_is_rechecked_where_it_is_stored(site, tmp_path, crawl):
+    coll = Collection(per_page=5)
+    moved, other = coll.add("llwzllzz", 2)
+    moved.published = time.strftime("%Y-%m-%d 08:00:00")
+    coll.publish(site)
+    moved_to = moved.path.replace("/post_", "/post_9")
+    site.route(moved.path, Reply(301, headers={"Location": moved_to}))
+    site.route(moved_to, Reply.html(article_html(moved)))
+    crawl(site)
+    assert article_urls(tmp_path) == sorted([site.base + moved_to, site.base + other.path])
+    crawl(site)
+    assert site.count(moved_to) == 2, "the recent article was not asked for again"
 
 
 def test_every_warc_passes_warcio_check_and_captures_point_at_records(site, collection, tmp_path, crawl):

@@ -212,3 +212,19 @@ def test_no_files_is_a_usage_error(tmp_path):
     result = run("--db", str(tmp_path / "a.db"))
     assert result.exit_code == 2
     assert "give one or more FILEs" in result.output
+
+
+def test_error_statuses_in_a_warc_are_counted_not_failures(tmp_path):
+    """A 500 or a 401 the site sent is what the WARC holds, not a page the import failed to read."""
+    db = tmp_path / "archive.db"
+    warc = write_warc(tmp_path / "errors.warc.gz", [
+        (REFERENCE_URL, HTML, reference_html()),
+        ("https://gdxk.southcn.com/cz/a.html", HTML, b"<html><body>Internal Server Error</body></html>",
+         "500 Internal Server Error"),
+        ("https://gdxk.southcn.com/cz/b.html", HTML, b"<html><body>Unauthorized</body></html>", "401 Unauthorized"),
+    ])
+    result = run(str(warc), "--db", str(db), "--no-drift-check")
+    assert result.exit_code == 0, result.output
+    assert "new 1" in result.output and "failed 0" in result.output and "HTTP errors 2" in result.output
+    assert rows(db, "SELECT stage, reason FROM dropped ORDER BY url") == [("http-error", "HTTP 500"),
+                                                                          ("http-error", "HTTP 401")]

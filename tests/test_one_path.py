@@ -54,17 +54,23 @@ def rows(path: Path, sql: str, *params) -> list[tuple]:
 @pytest.fixture
 def awkward_site(site, collection):
     """The collection, with what a real site also serves: HTML labelled application/octet-stream, an article
-    moved by a 301, one gone (404), and a block page in place of one."""
+    moved by a 301, one gone (404), one that answers 500, a redirect loop, a block page in place of one, and a
+    robots.txt that is an HTML page (a CMS's soft 404)."""
     stories = collection.stories["llwzllzz"]
-    octet, moved, gone = stories[0], stories[1], stories[2]
+    octet, moved, gone, broken, looping = stories[:5]
     site.route(octet.path, Reply(200, article_html(octet).encode(), {"Content-Type": "application/octet-stream"}))
     moved_to = moved.path.replace("/post_", "/post_9")
     site.route(moved.path, Reply(301, headers={"Location": moved_to}))
     site.route(moved_to, Reply.html(article_html(moved)))
     site.route(gone.path, Reply(404, b"not found", {"Content-Type": "text/plain"}))
+    site.route(broken.path, Reply(500, b"<html><body>Internal Server Error</body></html>",
+                                  {"Content-Type": "text/html"}))
+    site.route(looping.path, Reply(302, headers={"Location": looping.path}))
     blocked = collection.stories["dsj"][0]
     site.route(blocked.path, Reply.html(BLOCK_PAGE))
-    site.awkward = {"octet": octet, "moved": (moved, moved_to), "gone": gone, "blocked": blocked}
+    site.route("/robots.txt", Reply.html("<html><head><title>页面不存在</title></head><body><p>找不到页面</p>"))
+    site.awkward = {"octet": octet, "moved": (moved, moved_to), "gone": gone, "broken": broken,
+                    "looping": looping, "blocked": blocked}
     return site
 
 
@@ -80,16 +86,17 @@ def test_importing_a_crawls_warc_stores_exactly_the_crawls_articles(awkward_site
     assert rows(fresh, ARTICLES) == articles
     stored = {row[0] for row in articles}
     moved, moved_to = site.awkward["moved"]
-    expected = {site.base + s.path for s in collection.all_stories()} - {
-        site.base + p for p in (moved.path, site.awkward["gone"].path, site.awkward["blocked"].path)}
+    expected = {site.base + s.path for s in collection.all_stories()} - {site.base + site.awkward[name].path for name in
+                                                                        ("gone", "broken", "looping", "blocked")}
+    expected.discard(site.base + moved.path)
     assert stored == expected | {site.base + moved_to}  # the octet-stream HTML too; the moved one at its target
     listings = {site.base + p for p in ("/cz/", "/cz/llwzllzz/", "/cz/llwzllzz/index_2.html",
                                         "/cz/llwzllzz/index_3.html", "/cz/dsj/")}
     assert not stored & listings
     dropped = "select url, stage, reason from dropped order by url, stage"
     assert rows(fresh, dropped) == rows(db_path, dropped)
-    assert ("block-page" in {stage for _, stage, _ in rows(db_path, dropped)})
-    for name in ("new", "listing", "block_page", "gone", "redirect"):
+    assert {stage for _, stage, _ in rows(db_path, dropped)} == {"block-page", "http-error"}
+    for name in ("new", "listing", "block_page", "gone", "redirect", "http_error", "not_html"):
         assert getattr(imported.counts, name) == getattr(crawled.counts, name), name
     assert imported.counts.listing == len(listings)
 
@@ -112,7 +119,22 @@ def test_the_same_bytes_are_the_same_outcome_from_the_network_and_from_the_warc(
     assert kinds[base + awkward_site.awkward["gone"].path] is Kind.GONE
     assert kinds[base + awkward_site.awkward["blocked"].path] is Kind.BLOCK_PAGE
     assert kinds[base + "/cz/llwzllzz/index_2.html"] is Kind.LISTING
-    assert kinds[base + "/robots.txt"] is Kind.NOT_HTML
+    assert kinds[base + "/robots.txt"] is Kind.NOT_HTML  # served as an HTML page, but rules for crawlers
+    assert kinds[base + awkward_site.awkward["broken"].path] is Kind.HTTP_ERROR
+
+
+def test_an_article_at_a_url_no_template_declares_is_read_alike_by_crawl_and_import(site, collection, crawl,
+                                                                                   db_path, tmp_path):
+    """A start URL the crawl cannot tell by its shape is read for what it is, by the crawl as by the import."""
+    story = collection.stories["llwzllzz"][0]
+    site.route("/cz/llwzllzz/special.html", Reply.html(article_html(story)))
+    crawled = crawl(site, site.base + "/cz/", site.base + "/cz/llwzllzz/special.html", drift_check=False)
+    assert site.base + "/cz/llwzllzz/special.html" in {url for (url,) in rows(db_path, "select url from articles")}
+    fresh = tmp_path / "imported.db"
+    imported = import_files(str(fresh), sorted(str(p) for p in (tmp_path / "archive").glob("*.warc.gz")),
+                            drift_check=False)
+    assert rows(fresh, ARTICLES) == rows(db_path, ARTICLES)
+    assert imported.counts.new == crawled.counts.new == len(collection.all_stories()) + 1
 
 
 @pytest.mark.parametrize("content_type", ["application/octet-stream", "", "text/plain"])

@@ -29,6 +29,12 @@ FOUNDER = "http://cz.southcn.com"
     ("http://www.xinhuanet.com/local/2020-02/19/c_1125597921.htm", None),
     ("http://business.sohu.com/20050311/n224643115.shtml", None),
     ("https://example.cn/", None),
+    # Paths with a word in them are other sites' articles and sections, never taken for gdxk listings.
+    ("https://example.com/news/12345/", None),
+    ("https://example.com/blog/", None),
+    ("https://example.com/news/index.html", None),
+    ("https://example.com/en/my-first-post/", None),
+    (f"{GDXK}/cz/llwzllzz/lsyj/", Kind.LISTING),  # a column's section
 ])
 def test_page_kind(url, kind):
     assert page_kind(url) is kind

@@ -228,12 +228,27 @@ def test_an_index_built_before_the_version_was_recorded_is_kept(db, tokenised):
     path = db.execute("PRAGMA database_list").fetchone()[2]
     db.execute("DROP TABLE archive_meta")
     db.execute("ALTER TABLE runs DROP COLUMN counts")
-    db.execute("DELETE FROM _sqlite_migrations WHERE name = '010_run_counts_archive_meta'")
+    db.execute("DELETE FROM _sqlite_migrations WHERE name = '010_run_counts_times_archive_meta'")
     db.conn.commit()
     tokenised.clear()
     reopened = open_archive(path)
     assert tokenised == [] and search_index_version(reopened) == SEARCH_TEXT_VERSION
     reopened.close()
+
+
+def test_times_written_with_microseconds_are_brought_to_the_second(db):
+    """Release 3's crawl stored capture times with microseconds; step 010 writes them as every writer now does."""
+    store(db, article(), capture(1, "2026-01-01T00:00:00.123456Z"))
+    path = db.execute("PRAGMA database_list").fetchone()[2]
+    db.execute("DELETE FROM _sqlite_migrations WHERE name = '010_run_counts_times_archive_meta'")
+    db.execute("DROP TABLE archive_meta")
+    db.execute("ALTER TABLE runs DROP COLUMN counts")
+    db.conn.commit()
+    upgraded = open_archive(path)
+    assert upgraded.execute("SELECT fetched_at FROM captures").fetchall() == [("2026-01-01T00:00:00Z",)]
+    assert upgraded.execute("SELECT first_seen, last_seen FROM articles").fetchall() == [
+        ("2026-01-01T00:00:00Z", "2026-01-01T00:00:00Z")]
+    upgraded.close()
 
 
 def test_newer_schema_is_refused(tmp_path):
