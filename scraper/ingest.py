@@ -4,8 +4,8 @@ The crawl hands it what the network gave, ``scraper import`` what a WARC record 
 stored capture; each then gives the Outcome to ``pipelines.run.Run.record``. So the same bytes give the same
 outcome, and the same stored rows, whichever job read them. In order:
 
-1. the status: a refusal (429, 403, 503), gone (404, 410), a redirect, another error status;
-2. robots.txt, rules for crawlers and never a page (RFC 9309), whatever it was served as;
+1. robots.txt, rules for crawlers and never a page (RFC 9309), whatever it was served as;
+2. the status: a refusal (429, 403, 503), gone (404, 410), a redirect, another error status;
 3. the body, its Content-Encoding undone with a size cap; a type that is not HTML (sniffed when the type is
    missing or generic);
 4. a listing, by the URL patterns the templates declare (``scraper.sites``);
@@ -70,6 +70,8 @@ def read_response(exchange: Exchange, *, max_bytes: int = MAX_BYTES) -> Reading:
 
 
 def _read(exchange: Exchange, max_bytes: int) -> Reading:
+    if urlsplit(exchange.url).path == "/robots.txt":  # whatever it was served as, and with whatever status
+        return _reading(Kind.NOT_HTML, "robots.txt: rules for crawlers, not a page")
     status = exchange.status
     if status in REFUSAL_STATUSES:
         return _reading(Kind.BLOCK_PAGE, f"HTTP {status}")
@@ -79,8 +81,6 @@ def _read(exchange: Exchange, max_bytes: int) -> Reading:
         return _reading(Kind.REDIRECT, f"HTTP {status}")
     if status is not None and not 200 <= status < 300:
         return _reading(Kind.HTTP_ERROR, f"HTTP {status}")
-    if urlsplit(exchange.url).path == "/robots.txt":
-        return _reading(Kind.NOT_HTML, "robots.txt: rules for crawlers, not a page")
     try:
         body = exchange.decoded_body(max_bytes)
     except UnreadableBody as exc:
