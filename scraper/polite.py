@@ -10,6 +10,7 @@ from enum import StrEnum
 from urllib.parse import urlsplit, urlunsplit
 
 from protego import Protego
+from urllib3.util.retry import Retry
 
 from pipelines.errors import UnreadableBody
 
@@ -162,8 +163,6 @@ class Throttle:
 
 def retry_after_seconds(value: str | None) -> float | None:
     """Retry-After in seconds (a number or an HTTP date); None when absent or unreadable."""
-    from urllib3.util.retry import Retry
-
     try:
         return Retry(retry_after_max=86400).parse_retry_after(value) if value else None
     except Exception:  # noqa: BLE001 - an unreadable header is as good as none

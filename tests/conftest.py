@@ -15,6 +15,7 @@ import pytest
 from pipelines.run import RunResult
 from scraper.crawl import CrawlOptions, run_crawl
 from scraper.fetch import FetchPolicy
+from tests.browse_helpers import make_archive
 from tests.collection import Collection
 from tests.fault_server import FaultServer
 from tests.site_server import SiteServer
@@ -80,8 +81,6 @@ def query(db_path):
 @pytest.fixture(scope="session")
 def sample_archive(tmp_path_factory) -> Path:
     """The bundled sample and a hostile page, imported: read by the browsing and export tests, never written."""
-    from tests.browse_helpers import make_archive
-
     return make_archive(tmp_path_factory.mktemp("sample-archive"))
 
 
