@@ -222,14 +222,19 @@ def test_the_search_index_is_rebuilt_once_when_its_version_changes(db, tokenised
     assert len(tokenised) == 1
 
 
+def as_before_step_010(db) -> str:
+    """Take the archive back to the schema release 3 made (before step 010); returns its path."""
+    db.execute("DELETE FROM _sqlite_migrations WHERE name = '010_run_counts_times_archive_meta'")
+    db.execute("DROP TABLE archive_meta")
+    db.execute("ALTER TABLE runs DROP COLUMN counts")
+    db.conn.commit()
+    return db.execute("PRAGMA database_list").fetchone()[2]
+
+
 def test_an_index_built_before_the_version_was_recorded_is_kept(db, tokenised):
     """Archives made before step 010 hold an index release 3 built in full: it is recorded, not rebuilt."""
     store(db, article(), capture(1, "2026-01-01T00:00:00Z"))
-    path = db.execute("PRAGMA database_list").fetchone()[2]
-    db.execute("DROP TABLE archive_meta")
-    db.execute("ALTER TABLE runs DROP COLUMN counts")
-    db.execute("DELETE FROM _sqlite_migrations WHERE name = '010_run_counts_times_archive_meta'")
-    db.conn.commit()
+    path = as_before_step_010(db)
     tokenised.clear()
     reopened = open_archive(path)
     assert tokenised == [] and search_index_version(reopened) == SEARCH_TEXT_VERSION
@@ -239,11 +244,7 @@ def test_an_index_built_before_the_version_was_recorded_is_kept(db, tokenised):
 def test_times_written_with_microseconds_are_brought_to_the_second(db):
     """Release 3's crawl stored capture times with microseconds; step 010 writes them as every writer now does."""
     store(db, article(), capture(1, "2026-01-01T00:00:00.123456Z"))
-    path = db.execute("PRAGMA database_list").fetchone()[2]
-    db.execute("DELETE FROM _sqlite_migrations WHERE name = '010_run_counts_times_archive_meta'")
-    db.execute("DROP TABLE archive_meta")
-    db.execute("ALTER TABLE runs DROP COLUMN counts")
-    db.conn.commit()
+    path = as_before_step_010(db)
     upgraded = open_archive(path)
     assert upgraded.execute("SELECT fetched_at FROM captures").fetchall() == [("2026-01-01T00:00:00Z",)]
     assert upgraded.execute("SELECT first_seen, last_seen FROM articles").fetchall() == [
