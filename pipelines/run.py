@@ -28,7 +28,7 @@ from .item import Capture, Kind, Outcome
 from .lock import archive_lock
 from .normalise import normalise
 from .schema import open_archive, storage_error
-from .store import Stored, save_capture, store_article
+from .store import Stored, save_capture, seen_range, store_article, update
 from .times import utc_now
 from .validate import validate
 
@@ -83,8 +83,9 @@ class Counts:
     requests: int = 0  # requests sent (the crawl)
     robots: int = 0  # URLs robots.txt disallowed (the crawl)
 
-    def add(self, kind: Kind) -> None:
-        name = kind.value.replace("-", "_")
+    def add(self, what: Kind | Stored) -> None:
+        """One more of an outcome's kind, or of what storing an article did."""
+        name = what.value.replace("-", "_")
         setattr(self, name, getattr(self, name) + 1)
 
     @property
@@ -218,7 +219,7 @@ class Run:
         stored = store_article(self.db, article, capture.id if capture else None, capture.fetched_at if capture
                                else None)
         back_again(self.db, article.url, capture.fetched_at if capture else None)
-        setattr(self.counts, stored.value, getattr(self.counts, stored.value) + 1)
+        self.counts.add(stored)
         return stored
 
     def _drop(self, url: str, capture: Capture | None, stage: str, reason: str) -> None:
@@ -227,26 +228,20 @@ class Run:
 
     def record_revisit(self, capture: Capture) -> bool:
         """A revisit record (or a 304) for the article whose current capture holds the same payload: the text was
-        still there. False, and nothing stored, when no such article is held."""
+        still there, so the article was seen then. False when no such article is held (the capture is kept all
+        the same: the WARC holds it)."""
         row = self.db.execute(
             "SELECT a.id, a.first_seen, a.last_seen, a.url FROM articles a JOIN captures c ON c.id = a.capture_id "
             "WHERE c.payload_digest = ? AND c.url = ?", [capture.payload_digest, capture.url]).fetchone()
-        if row is None or not capture.fetched_at:
-            with self.db.atomic():
-                self._save([capture])  # a record of the archive's all the same: its WARC holds it
-            self.counts.skipped += 1
-            return False
         with self.db.atomic():
             self._save([capture])
-            changes = {}
-            if not row[1] or capture.fetched_at < row[1]:
-                changes["first_seen"] = capture.fetched_at
-            if not row[2] or capture.fetched_at > row[2]:
-                changes["last_seen"] = capture.fetched_at
-            if changes:
-                self.db["articles"].update(row[0], changes)
-            back_again(self.db, row[3], capture.fetched_at)
-        self.counts.unchanged += 1
+            if row is not None:
+                update(self.db, row[0], seen_range({"first_seen": row[1], "last_seen": row[2]}, capture.fetched_at))
+                back_again(self.db, row[3], capture.fetched_at)
+        if row is None:
+            self.counts.skipped += 1
+            return False
+        self.counts.add(Stored.UNCHANGED)
         return True
 
     def record_failure(self, captures: list[Capture] = ()) -> None:
@@ -269,7 +264,7 @@ class Run:
         self.drift = any(col.drifts for col in report)
 
     def finish(self, stopped: Status | None = None) -> RunResult:
-        status = stopped or (Status.ERRORS if self.errors or self.counts.failed else Status.OK)
+        status = stopped or (Status.ERRORS if self.errors else Status.OK)  # as the exit code: 1 with an error line
         self._write_end(status, "\n".join(self.errors) or None)
         return RunResult(self.id, self.counts, self.errors, stopped, self.health, self.drift)
 

@@ -133,7 +133,7 @@ class Crawl:
             self.counts.robots += 1
             return
         self.throttle_for(scope, robots).wait()
-        self.progress(f"{item.kind} {item.url}")
+        self.progress(f"{item.kind.value} {item.url}")
 
         # Every redirect hop must be in scope and allowed by robots.txt, not only the URL first asked for.
         def allowed(url: str) -> bool:
@@ -153,7 +153,7 @@ class Crawl:
             return
         self.counts.requests += len(result.hops)
         self.counts.retried += result.retries
-        if item.kind is Kind.ARTICLE and self.unchanged(item, result):
+        if item.kind is Kind.ARTICLE and self.unchanged(item, result, scope):
             return
         captures = self.keep(result.hops)
         reading = read_response(result.final, max_bytes=self.options.policy.max_bytes)
@@ -186,7 +186,7 @@ class Crawl:
         if disallowed:
             self.counts.robots += 1
 
-    def unchanged(self, item: frontier.Item, result: FetchResult) -> bool:
+    def unchanged(self, item: frontier.Item, result: FetchResult, scope: Scope) -> bool:
         """A 304, or the very bytes the stored article was read from: kept as a revisit record, nothing parsed."""
         final = result.final
         last = current_capture(self.db, canonicalize_url(final.url))
@@ -198,7 +198,7 @@ class Crawl:
             self.run.save_captures(captures[:-1])
             self.run.record_revisit(captures[-1])
             frontier.mark(self.db, item.url, State.DONE)
-        self.note_success(self.scope_for(item.url))
+        self.note_success(scope)
         return True
 
     def keep(self, hops: list[Exchange], revisit_of: Capture | None = None) -> list[Capture]:

@@ -43,6 +43,7 @@ def find_links(data: bytes, url: str, content_type: str | None = None, in_scope=
 def links_of(page: Page, in_scope=lambda u: True) -> Listing:
     """Article links, listing links and next pages of a parsed listing (or home) page."""
     url = page.url
+    here_canonical = canonicalize_url(url)
     listing = Listing(url=url)
     seen: set[str] = set()
     here = listing_page(url)
@@ -53,7 +54,7 @@ def links_of(page: Page, in_scope=lambda u: True) -> Listing:
         if not href or urlsplit(href).scheme not in ("http", "https"):
             continue
         link = canonicalize_url(href)
-        if not in_scope(link) or link == canonicalize_url(url):
+        if not in_scope(link) or link == here_canonical:
             continue
         text = clean_text(a.text_content())
         if page_kind(link) is Kind.ARTICLE:

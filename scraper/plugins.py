@@ -26,6 +26,8 @@ def plugin_manager() -> pluggy.PluginManager:
     return pm
 
 
-def all_templates() -> list:
+@lru_cache(maxsize=1)
+def all_templates() -> tuple:
+    """Every template, in the order they are tried. Asked once per process (for each link of a listing too)."""
     found = [t for group in plugin_manager().hook.scraper_templates() for t in group]
-    return sorted(found, key=lambda t: t.priority)
+    return tuple(sorted(found, key=lambda t: t.priority))

@@ -172,6 +172,7 @@ def test_crawl_command_prints_a_summary_and_exit_code(site, collection, tmp_path
                                       "--delay", "0", "--max-articles", "4"])
     assert result.exit_code == 0, result.output
     assert "new 4" in result.output and "listing pages" in result.output
+    assert f"] listing {site.base}/cz/\n" in result.output  # one status line per request, as a user reads it
 
 
 @pytest.mark.slow
