@@ -11,11 +11,10 @@ from dataclasses import dataclass, field
 
 from pipelines.item import Article
 
-from .decode import decode_html
 from .errors import NotAnArticle
 from .lines import line_score
-from .page import Page, parse_page
-from .parse import extract_article, reject_non_html
+from .page import Page
+from .parse import extract_article, read_page
 from .plugins import all_templates
 from .text import find_dates
 
@@ -86,9 +85,8 @@ def _context(page: Page, article: Article, name: str) -> str | None:
 
 
 def diagnose(data: bytes, url: str, content_type: str | None = None) -> Diagnosis:
-    reject_non_html(data, url)
-    decoded = decode_html(data, content_type)
-    page = parse_page(decoded, url)
+    page = read_page(data, url, content_type)
+    decoded = page.decoded
     templates = [(t.name, bool(t.matches(page)), t.needs) for t in all_templates()]
     fallback = next(t.name for t in all_templates() if t.fallback)
     diagnosis = Diagnosis(url, decoded.encoding, decoded.encoding_source, templates, fallback, None, None,

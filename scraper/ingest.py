@@ -27,11 +27,10 @@ from pipelines.errors import UnreadableBody
 from pipelines.item import Kind, Outcome
 from pipelines.warc import Exchange
 
-from .decode import decode_html
 from .discover import links_of
 from .errors import NotAnArticle
-from .page import Page, parse_page
-from .parse import extract_article, reject_non_html
+from .page import Page
+from .parse import extract_article, read_page
 from .sites import page_kind
 from .urls import canonicalize_url
 
@@ -96,8 +95,7 @@ def _read(exchange: Exchange, max_bytes: int) -> Reading:
 
 
 def _read_page(url: str, body: bytes, content_type: str) -> Reading:
-    reject_non_html(body, url)
-    page = parse_page(decode_html(body, content_type), url)
+    page = read_page(body, url, content_type)
     if page_kind(url) is Kind.LISTING:
         listing = links_of(page)
         if not (listing.articles or listing.listings) and looks_blocked(page, body):

@@ -31,9 +31,13 @@ EXPECTED_FIELDS = ("title", "published_at", "source", "authors")
 
 def parse_article(data: bytes, url: str, content_type: str | None = None) -> Article:
     """Parse the response bytes of one page. Raises NotAnArticle for anything that is not one article."""
+    return extract_article(read_page(data, url, content_type))
+
+
+def read_page(data: bytes, url: str, content_type: str | None = None) -> Page:
+    """The bytes of one page, decoded and parsed; NotAnArticle for an empty, binary or non-HTML body."""
     reject_non_html(data, url)
-    page = parse_page(decode_html(data, content_type), url)
-    return extract_article(page)
+    return parse_page(decode_html(data, content_type), url)
 
 
 def reject_non_html(data: bytes, url: str | None = None) -> None:
