@@ -278,6 +278,11 @@ class Crawl:
         throttle = self.throttles.get(scope.netloc)
         if throttle is None:
             floor = robots.crawl_delay(self.options.user_agent) or 0.0
+            cap = self.options.max_crawl_delay
+            if floor > cap:
+                self.progress(f"robots.txt of {scope.netloc} asks for a Crawl-delay of {floor:g} s; waiting "
+                              f"{cap:g} s between requests instead (the longest this crawl waits)")
+                floor = cap
             throttle = self.throttles[scope.netloc] = Throttle(self.options.delay, floor,
                                                                backoff_start=self.options.backoff_start)
         return throttle

@@ -9,6 +9,7 @@ from pipelines.warc import warc_directory
 
 from . import USER_AGENT
 from .fetch import FetchPolicy
+from .polite import MAX_CRAWL_DELAY
 
 DEFAULT_START = "https://gdxk.southcn.com/cz/"
 REFUSAL_LIMIT = 3  # consecutive refusals (429/403/block pages) before the run stops with exit code 3
@@ -22,6 +23,7 @@ class CrawlOptions:
     delay: float = 1.0
     backoff_start: float = 5.0  # the pause after a refusal, doubling with each further one (polite.Throttle)
     max_articles: int | None = None
+    max_crawl_delay: float = MAX_CRAWL_DELAY  # a longer robots.txt Crawl-delay is cut to this
     recheck_days: float = 3.0
     drift_check: bool = True
     user_agent: str = USER_AGENT

@@ -23,6 +23,7 @@ from pipelines.warc import Exchange
 from . import USER_AGENT
 from .errors import ScraperError
 from .netguard import Deadline, GuardedAdapter, PrivateAddress, deadline, names_private_host
+from .urls import request_url
 
 RETRY_STATUSES = (429, 500, 502, 503, 504)
 
@@ -109,6 +110,10 @@ def fetch(session: requests.Session, url: str, in_scope=lambda url: True, policy
     result = FetchResult(url=url)
     current = url
     for _ in range(policy.max_redirects + 1):
+        try:
+            current = request_url(current)  # judged and sent as one: the form the server will resolve
+        except ValueError:
+            raise OutOfScope(current, "not a URL that can be requested; not requested", result.hops) from None
         if not in_scope(current):
             raise OutOfScope(current, "outside the crawl's host and path; not requested", result.hops)
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 import time
 from collections.abc import Callable
@@ -16,6 +17,7 @@ from pipelines.errors import UnreadableBody
 
 from .fetch import FetchError, FetchPolicy, FetchResult, fetch
 from .netguard import names_private_host
+from .urls import url_readings
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,14 @@ class Scope:
         return cls(parts.scheme.lower(), parts.netloc.lower(), prefix)
 
     def allows(self, url: str) -> bool:
+        """In scope on every reading of the URL as the server may resolve it (see scraper.urls.url_readings)."""
+        try:
+            readings = url_readings(url)
+        except ValueError:
+            return False
+        return all(self._holds(reading) for reading in readings)
+
+    def _holds(self, url: str) -> bool:
         try:
             parts = urlsplit(url)
             host = parts.hostname
@@ -66,6 +76,12 @@ class Scope:
         return Scope(self.scheme, self.netloc, prefix if prefix.startswith("/") else "/" + prefix)
 
 
+# The longest pause between requests a robots.txt Crawl-delay can ask of a run. Heritrix honours a Crawl-delay
+# up to 300 s by default (respectCrawlDelayUpToSeconds); a daily run of the 潮州库 (a few hundred requests) must end
+# well within the day while it holds the archive's lock, so we stop at 60 s: 500 requests in under nine hours.
+MAX_CRAWL_DELAY = 60.0
+
+
 class RobotsState(StrEnum):
     RULES = "rules"  # 2xx: its rules apply
     ALLOW_ALL = "allow-all"  # 4xx: no robots.txt, everything is allowed
@@ -86,13 +102,20 @@ class Robots:
             return True
         if self.state is RobotsState.UNAVAILABLE:
             return False
-        return self.parser.can_fetch(url, user_agent)
+        try:
+            readings = url_readings(url)
+        except ValueError:
+            return False
+        return all(self.parser.can_fetch(reading, user_agent) for reading in readings)
 
     def crawl_delay(self, user_agent: str) -> float | None:
+        """The Crawl-delay robots.txt asks for, as written (None when absent or not a finite, positive number)."""
         if self.state is not RobotsState.RULES:
             return None
         delay = self.parser.crawl_delay(user_agent)
-        return float(delay) if delay is not None else None
+        if delay is None or not math.isfinite(float(delay)) or float(delay) < 0:
+            return None
+        return float(delay)
 
 
 def read_robots(result: FetchResult | None, error: FetchError | None, retry_in: float = 600.0) -> Robots:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
+from requests.models import PreparedRequest
+from urllib3.util import parse_url
 from w3lib.url import canonicalize_url as _w3lib_canonicalize
 
 # Parameters that say how a reader arrived, never which page it is.
@@ -67,3 +70,41 @@ def url_target(url: str) -> str:
     except ValueError:
         return ""
     return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+
+
+def request_url(url: str) -> str:
+    """The URL exactly as it goes on the wire: requests' quoting, dot segments resolved, no fragment.
+
+    requests decodes `%2e` to `.` when it prepares a URL, so `/cz/%2e%2e/zh/` would go out as `/cz/../zh/`, which
+    the server resolves to `/zh/`. Scope and robots.txt are judged on this form, and this form is what is sent.
+    Raises ValueError for a URL that cannot be sent.
+    """
+    for _ in range(4):
+        request = PreparedRequest()
+        try:
+            request.prepare_url(url, None)
+            sent = parse_url(request.url)._replace(fragment=None).url
+        except Exception as exc:  # requests raises its own InvalidURL/MissingSchema, urllib3 LocationParseError
+            raise ValueError(f"not a URL that can be requested: {url[:200]!r}") from exc
+        if sent == url:
+            break
+        url = sent
+    return url
+
+
+# Servers that decode an escaped slash or backslash before resolving dot segments (nginx does; IIS takes a
+# backslash for a slash) read `/cz/..%2Fzh/` as `/zh/`.
+_SEPARATORS = re.compile(r"%2f|%5c", re.IGNORECASE)  # a raw backslash is sent as %5C
+
+
+def url_readings(url: str) -> list[str]:
+    """Every path a server may take a URL for: as sent, and with escaped separators decoded.
+
+    A URL is in scope, or allowed by robots.txt, only when all of its readings are.
+    """
+    sent = request_url(url)
+    parts = urlsplit(sent)
+    if not _SEPARATORS.search(parts.path):
+        return [sent]
+    lenient = urlunsplit(parts._replace(path=_SEPARATORS.sub("/", parts.path)))
+    return [sent, request_url(lenient)]

@@ -59,10 +59,10 @@ def db_path(tmp_path) -> Path:
 def crawl(db_path):
     """crawl(server, *urls, **options): a crawl of the server's /cz/ (or urls) into db_path, with no delay and the
     FAST policy unless the options say otherwise."""
-    def run(server, *urls: str, **options) -> RunResult:
+    def run(server, *urls: str, progress=None, **options) -> RunResult:
         options = {"delay": 0, "policy": FAST, "backoff_start": 0.05, **options}
         return run_crawl(CrawlOptions(start_urls=list(urls) or [server.base + "/cz/"], db_path=str(db_path),
-                                      **options))
+                                      **options), progress)
     return run
 
 

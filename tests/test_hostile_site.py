@@ -1,0 +1,104 @@
+"""A site that misbehaves on purpose: scope, robots.txt and Crawl-delay, judged on what is really sent.
+
+Each test failed before its fix (issue 12).
+"""
+
+import pytest
+
+from scraper.polite import Scope
+from scraper.urls import url_readings
+from tests.collection import Collection, article_html
+from tests.site_server import Reply
+
+
+def requested(site) -> list[str]:
+    return [hit.path for hit in site.hits]
+
+
+@pytest.mark.parametrize("location", [
+    "/cz/%2e%2e/zh/content/post_9.html",  # requests decodes %2e: it would go out as /cz/../zh/…
+    "/cz/%2E%2E/zh/content/post_9.html",
+    "/cz/.%2e/zh/content/post_9.html",
+    "/cz/..%2Fzh/content/post_9.html",  # nginx decodes %2F before it resolves the dot segments
+    "/cz/..%5Czh/content/post_9.html",  # IIS takes a backslash for a slash
+])
+def test_a_redirect_out_of_the_collection_by_dot_segments_is_never_requested(site, crawl, query, location):
+    coll = Collection(per_page=5)
+    story = coll.add("llwzllzz", 2)[0]
+    coll.publish(site)
+    site.route(story.path, Reply(302, headers={"Location": location}))
+    site.route("/zh/content/post_9.html", Reply.html(article_html(story)))
+    result = crawl(site)
+    assert not [p for p in requested(site) if "zh/" in p or ".." in p or "%2" in p.lower()]
+    assert result.counts.new == 1  # the other article, not the redirected one
+    assert query("select state from frontier where url = ?", site.base + story.path) == [("out-of-scope",)]
+
+
+@pytest.mark.parametrize("location", [
+    "/cz/llwzllzz/%2e%2e/private/content/post_1.html",
+    "/cz/llwzllzz/..%2Fprivate/content/post_1.html",
+])
+def test_a_redirect_into_a_disallowed_path_by_dot_segments_is_never_requested(site, crawl, query, location):
+    coll = Collection(per_page=5)
+    story = coll.add("llwzllzz", 2)[0]
+    coll.publish(site)  # robots.txt disallows /cz/private/
+    site.route(story.path, Reply(302, headers={"Location": location}))
+    site.route("/cz/private/content/post_1.html", Reply.html(article_html(story)))
+    result = crawl(site)
+    assert not [p for p in requested(site) if "private" in p]
+    assert result.counts.robots == 1
+    assert query("select state from frontier where url = ?", site.base + story.path) == [("robots",)]
+
+
+def test_a_link_out_of_the_collection_by_dot_segments_is_never_requested(site, crawl):
+    coll = Collection(per_page=5)
+    coll.add("llwzllzz", 1)
+    coll.publish(site)
+    listing = site.routes["/cz/llwzllzz/index.html"][0]
+    links = ('<a href="/cz/%2e%2e/zh/content/post_7.html">a</a><a href="/cz/..%2Fzh/content/post_8.html">b</a>'
+             '<a href="/cz/llwzllzz/%2e%2e/private/content/post_3.html">c</a>')
+    site.route("/cz/llwzllzz/index.html", Reply(200, listing.body.replace(b"</body>", links.encode() + b"</body>"),
+                                                listing.headers))
+    crawl(site)
+    assert not [p for p in requested(site) if "zh/" in p or "private" in p or ".." in p]
+
+
+@pytest.mark.parametrize("url, inside", [
+    ("http://h/cz/a/b.html", True),
+    ("http://h/cz/%2e%2e/zh/b.html", False),
+    ("http://h/cz/a/%2e%2e/b.html", True),
+    ("http://h/cz/..%2fzh/b.html", False),
+    ("http://h/cz/a%2fb.html", True),
+    ("http://h/cz/..%5c..%5czh", False),
+    ("http://h/cz/a/../../zh", False),
+])
+def test_scope_is_judged_on_every_reading_of_the_url(url, inside):
+    assert Scope("http", "h", "/cz/").allows(url) is inside
+    assert all(r.startswith("http://h/") for r in url_readings(url))
+
+
+@pytest.mark.parametrize("asked", ["1e100", "86400"])
+def test_a_crawl_delay_past_the_cap_is_cut_to_it_and_said_once(site, crawl, asked):
+    coll = Collection(per_page=5)
+    coll.add("llwzllzz", 2)
+    coll.publish(site, robots=f"User-agent: *\nCrawl-delay: {asked}\n")
+    said = []
+    # The cap is an option so that the test need not wait the real one (MAX_CRAWL_DELAY, 60 s) per request.
+    result = crawl(site, max_crawl_delay=0.2, progress=said.append)
+    assert result.exit_code == 0 and result.counts.new == 2
+    times = [hit.at for hit in site.hits if hit.path != "/robots.txt"]
+    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    assert gaps and min(gaps) >= 0.19  # the capped Crawl-delay is kept...
+    assert max(gaps) < 5  # ...and nothing near what was asked
+    cut = [m for m in said if m and "Crawl-delay" in m]
+    assert len(cut) == 1 and f"{float(asked):g} s" in cut[0] and "0.2 s" in cut[0]
+
+
+@pytest.mark.parametrize("written, read", [("1e100", 1e100), ("inf", None), ("nan", None), ("-5", None),
+                                           ("2.5", 2.5)])
+def test_crawl_delay_is_read_as_a_finite_number(written, read):
+    from protego import Protego
+
+    from scraper.polite import Robots, RobotsState
+    robots = Robots(RobotsState.RULES, Protego.parse(f"User-agent: *\nCrawl-delay: {written}\n"))
+    assert robots.crawl_delay("chaozhou-archive") == read
