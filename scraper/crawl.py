@@ -140,7 +140,8 @@ class Crawl:
             return scope.allows(url) and robots.allows(url, self.options.user_agent)
 
         try:
-            result = fetch(self.session, item.url, allowed, self.options.policy, self.conditional_headers(item))
+            conditional = self.conditional_headers(item)
+            result = fetch(self.session, item.url, allowed, self.options.policy, conditional)
         except OutOfScope as exc:
             self.stopped_by_scope(item, exc, scope, robots)
             return
@@ -153,7 +154,7 @@ class Crawl:
             return
         self.counts.requests += len(result.hops)
         self.counts.retried += result.retries
-        if item.kind is Kind.ARTICLE and self.unchanged(item, result, scope):
+        if item.kind is Kind.ARTICLE and self.unchanged(item, result, scope, asked_if_changed=bool(conditional)):
             return
         captures = self.keep(result.hops)
         reading = read_response(result.final, max_bytes=self.options.policy.max_bytes)
@@ -186,12 +187,18 @@ class Crawl:
         if disallowed:
             self.counts.robots += 1
 
-    def unchanged(self, item: frontier.Item, result: FetchResult, scope: Scope) -> bool:
-        """A 304, or the very bytes the stored article was read from: kept as a revisit record, nothing parsed."""
+    def unchanged(self, item: frontier.Item, result: FetchResult, scope: Scope, asked_if_changed: bool) -> bool:
+        """A 304, or the very bytes the stored article was read from: kept as a revisit record, nothing parsed.
+
+        A 304 means "unchanged" only as the answer to a conditional request for an article the archive holds;
+        any other 304 is read as the redirect-class status it is, and the URL is tried again later.
+        """
         final = result.final
         last = current_capture(self.db, canonicalize_url(final.url))
-        same = final.status == 200 and last is not None and last.payload_digest == payload_digest(final.body)
-        if not (same or final.status == 304):
+        if last is None:
+            return False
+        same = final.status == 200 and last.payload_digest == payload_digest(final.body)
+        if not (same or (final.status == 304 and asked_if_changed)):
             return False
         captures = self.keep(result.hops, revisit_of=last)
         with self.db.atomic():

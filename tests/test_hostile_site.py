@@ -3,6 +3,8 @@
 Each test failed before its fix (issue 12).
 """
 
+import sqlite3
+
 import pytest
 
 from scraper.polite import Scope
@@ -102,3 +104,24 @@ def test_crawl_delay_is_read_as_a_finite_number(written, read):
     from scraper.polite import Robots, RobotsState
     robots = Robots(RobotsState.RULES, Protego.parse(f"User-agent: *\nCrawl-delay: {written}\n"))
     assert robots.crawl_delay("chaozhou-archive") == read
+
+
+def test_a_304_to_a_first_unconditional_request_is_a_failure_to_retry(site, crawl, query, db_path):
+    coll = Collection(per_page=5)
+    story = coll.add("llwzllzz", 2)[0]
+    coll.publish(site)
+    real = site.routes[story.path][0]
+    site.route(story.path, Reply(304))
+    first = crawl(site)
+    assert first.counts.unchanged == 0 and first.counts.new == 1
+    assert first.exit_code == 1  # a URL that could not be read waits for the next run, and the run says so
+    assert query("select state from frontier where url = ?", site.base + story.path) == [("pending",)]
+    assert not [h for h in site.hits if h.path == story.path and "If-None-Match" in h.headers]
+    assert "304" in query("select last_error from frontier where url = ?", site.base + story.path)[0][0]
+    with sqlite3.connect(db_path) as conn:  # a minute later: the next try is due
+        conn.execute("update frontier set next_try = null")
+    site.route(story.path, real)
+    second = crawl(site)
+    assert second.counts.new == 1
+    assert query("select count(*) from articles") == [(2,)]
+
