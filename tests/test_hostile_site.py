@@ -125,3 +125,47 @@ def test_a_304_to_a_first_unconditional_request_is_a_failure_to_retry(site, craw
     assert second.counts.new == 1
     assert query("select count(*) from articles") == [(2,)]
 
+
+
+def test_a_page_with_an_overlong_title_is_stored_with_the_title_cut_and_a_warning(site, crawl, query):
+    coll = Collection(per_page=5)
+    story = coll.add("llwzllzz", 1)[0]
+    story.title = "长" * 307
+    coll.publish(site)
+    result = crawl(site)
+    assert result.counts.new == 1 and result.counts.dropped == 0
+    [(title, warnings)] = query("select title, warnings from articles")
+    assert len(title) == 300 and "title cut from 307 to 300" in warnings
+    assert query("select count(*) from dropped") == [(0,)]
+
+
+def test_pages_read_as_no_article_come_back_with_reparse_after_a_parser_fix(site, crawl, query, db_path,
+                                                                           monkeypatch):
+    from click.testing import CliRunner
+
+    import scraper.ingest
+    from scraper.cli import cli
+    from scraper.errors import NotAnArticle
+    coll = Collection(per_page=5)
+    stories = coll.add("llwzllzz", 3)
+    coll.publish(site)
+    fixed = scraper.ingest.extract_article
+
+    def broken(page):  # the parser before its fix: it missed the article on one page
+        if page.url.endswith(stories[1].path):
+            raise NotAnArticle("no body found", page.url)
+        return fixed(page)
+
+    monkeypatch.setattr(scraper.ingest, "extract_article", broken)
+    assert crawl(site).counts.new == 2
+    url = site.base + stories[1].path
+    assert query("select state from frontier where url = ?", url) == [("not-article",)]
+    monkeypatch.setattr(scraper.ingest, "extract_article", fixed)
+    hits = len(site.hits)
+    result = CliRunner().invoke(cli, ["reparse", "--db", str(db_path)])
+    assert result.exit_code == 0, result.output
+    assert len(site.hits) == hits  # from the captures, without the network
+    assert query("select count(*) from articles where url = ?", url) == [(1,)]
+    assert query("select state from frontier where url = ?", url) == [("done",)]
+    again = CliRunner().invoke(cli, ["reparse", "--db", str(db_path)])
+    assert "new 0" in again.output and query("select count(*) from articles") == [(3,)]

@@ -129,19 +129,28 @@ def test_metadata_refresh_keeps_text_and_id(db):
     assert db.execute("SELECT rowid FROM articles_fts WHERE articles_fts MATCH '\"另一 一位\"'").fetchall() == [(1,)]
 
 
-def test_validate_drops_with_reason():
+def test_validate_drops_only_a_page_with_nothing_to_store():
     good = article()
     for change, reason in (
         ({"title": "  "}, "no title"),
         ({"paragraphs": []}, "no body text"),
         ({"url": "file:///tmp/page.html"}, r"not an absolute http\(s\) URL"),
-        ({"published_at": "昨天"}, "not an ISO 8601 date"),
-        ({"title": "长" * 400}, "probably a paragraph"),
     ):
         bad = replace(good, **change)
         with pytest.raises(Dropped, match=reason):
             validate(bad)
     assert validate(good) is good
+
+
+def test_validate_cuts_an_odd_field_and_says_so():
+    good = article()
+    long_title = validate(replace(good, title="长" * 307))
+    assert len(long_title.title) == 300 and long_title.paragraphs == good.paragraphs
+    assert long_title.warnings == ["title cut from 307 to 300 characters (probably a paragraph)"]
+    bad_date = validate(replace(good, published_at="昨天"))
+    assert bad_date.published_at is None and "not an ISO 8601 date" in bad_date.warnings[0]
+    long_source = validate(replace(good, source="来" * 1000, authors=["甲", "乙" * 400]))
+    assert len(long_source.source) == 300 and long_source.authors == ["甲"] and len(long_source.warnings) == 2
 
 
 def test_normalise():
