@@ -28,7 +28,7 @@ from .item import Capture, Kind, Outcome
 from .lock import archive_lock
 from .normalise import normalise
 from .schema import open_archive, storage_error
-from .store import Stored, save_capture, seen_range, store_article, update
+from .store import Stored, adopt_alias, save_capture, seen_range, store_article, update
 from .times import utc_now
 from .validate import validate
 
@@ -216,6 +216,7 @@ class Run:
             self._drop(outcome.article.url, capture, "validate", exc.reason)
             self.counts.dropped += 1
             return None
+        adopt_alias(self.db, article.url, outcome.aliases)
         stored = store_article(self.db, article, capture.id if capture else None, capture.fetched_at if capture
                                else None)
         back_again(self.db, article.url, capture.fetched_at if capture else None)

@@ -173,6 +173,20 @@ def write_authors_images(db: Database, article_id: int, article: Article) -> Non
                    [article_id, position, image.url, image.caption])
 
 
+def adopt_alias(db: Database, url: str, aliases: list[str]) -> bool:
+    """Move an article stored under one of ``aliases`` (a URL that now redirects to ``url``, or that names ``url``
+    as its canonical) to ``url``, with its versions and history: one article, not two. Nothing moves when ``url``
+    already holds one. Returns whether an article moved. Call inside a transaction."""
+    if not aliases or db.execute("SELECT 1 FROM articles WHERE url = ?", [url]).fetchone():
+        return False
+    for alias in aliases:
+        row = db.execute("SELECT id FROM articles WHERE url = ?", [alias]).fetchone()
+        if row:
+            db.execute("UPDATE articles SET url = ? WHERE id = ?", [url, row[0]])
+            return True
+    return False
+
+
 def current_capture(db: Database, url: str) -> Capture | None:
     """The response the stored article at ``url`` was read from: what an identical payload is a revisit of.
 

@@ -28,7 +28,7 @@ from .frontier import State
 from .ingest import Reading, read_response
 from .netguard import resolves_private
 from .polite import Robots, RobotsState, Scope, Throttle, fetch_robots, retry_after_seconds
-from .sites import page_kind
+from .sites import identity_url, page_kind
 from .urls import canonicalize_url
 
 # Kinds of response that mean "try this URL again later" (and, for a refusal, slow down).
@@ -99,7 +99,7 @@ class Crawl:
     def seed(self) -> None:
         with self.db.atomic():
             for url in self.options.start_urls:
-                url = canonicalize_url(url)
+                url = identity_url(url)
                 kind = Kind.ARTICLE if page_kind(url) is Kind.ARTICLE else Kind.LISTING
                 frontier.queue_again(self.db, url, kind, self.run.id)
             # Publication dates are China time: so is the day the recheck window starts. An article is asked for
@@ -157,7 +157,8 @@ class Crawl:
         if item.kind is Kind.ARTICLE and self.unchanged(item, result, scope, asked_if_changed=bool(conditional)):
             return
         captures = self.keep(result.hops)
-        reading = read_response(result.final, max_bytes=self.options.policy.max_bytes)
+        reading = read_response(result.final, via=[hop.url for hop in result.hops[:-1]],
+                                max_bytes=self.options.policy.max_bytes)
         with self.db.atomic():
             self.run.record(reading.outcome, captures)
             self.follow(item, reading, result.final, scope)
@@ -194,7 +195,7 @@ class Crawl:
         any other 304 is read as the redirect-class status it is, and the URL is tried again later.
         """
         final = result.final
-        last = current_capture(self.db, canonicalize_url(final.url))
+        last = current_capture(self.db, identity_url(final.url))
         if last is None:
             return False
         same = final.status == 200 and last.payload_digest == payload_digest(final.body)

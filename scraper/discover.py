@@ -16,9 +16,9 @@ from pipelines.item import Kind
 from .decode import decode_html
 from .errors import NotAnArticle
 from .page import Page, parse_page
-from .sites import listing_page, page_kind
+from .sites import identity_url, listing_page, page_kind
 from .text import clean_text
-from .urls import absolute_url, canonicalize_url
+from .urls import absolute_url
 
 _NEXT_TEXT = re.compile(r"^(?:下一页|下页|后一页|next|›|»|>)$", re.I)
 
@@ -43,17 +43,17 @@ def find_links(data: bytes, url: str, content_type: str | None = None, in_scope=
 def links_of(page: Page, in_scope=lambda u: True) -> Listing:
     """Article links, listing links and next pages of a parsed listing (or home) page."""
     url = page.url
-    here_canonical = canonicalize_url(url)
+    here_canonical = identity_url(url)
     listing = Listing(url=url)
     seen: set[str] = set()
     here = listing_page(url)
     this_page = here.number if here else 1
     numbered: dict[int, str] = {}
     for a in page.root.iter("a"):
-        href = absolute_url(url, a.get("href"))
+        href = absolute_url(page.base_url, a.get("href"))
         if not href or urlsplit(href).scheme not in ("http", "https"):
             continue
-        link = canonicalize_url(href)
+        link = identity_url(href)
         if not in_scope(link) or link == here_canonical:
             continue
         text = clean_text(a.text_content())

@@ -20,6 +20,7 @@ same bytes the same way.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -31,8 +32,7 @@ from .discover import links_of
 from .errors import NotAnArticle
 from .page import Page
 from .parse import extract_article, read_page
-from .sites import page_kind
-from .urls import canonicalize_url
+from .sites import identity_url, page_kind
 
 MAX_BYTES = 20 * 1024 * 1024  # a decoded body's cap, as the crawl's fetch caps what it reads (FetchPolicy)
 REFUSAL_STATUSES = (429, 403, 503)
@@ -61,10 +61,16 @@ class Reading:
         return self.outcome.kind
 
 
-def read_response(exchange: Exchange, *, max_bytes: int = MAX_BYTES) -> Reading:
-    """What one response is: the templates' URL patterns, then the page itself, decide."""
+def read_response(exchange: Exchange, *, via: Sequence[str] = (), max_bytes: int = MAX_BYTES) -> Reading:
+    """What one response is: the templates' URL patterns, then the page itself, decide. ``via``: the URLs of the
+    redirects that led to it, which become aliases of the article it holds."""
     reading = _read(exchange, max_bytes)
-    reading.outcome.url = reading.outcome.article.url if reading.outcome.article else canonicalize_url(exchange.url)
+    outcome = reading.outcome
+    outcome.url = outcome.article.url if outcome.article else identity_url(exchange.url)
+    if outcome.article:
+        for url in (identity_url(u) for u in (*via, exchange.url)):
+            if url != outcome.url and url not in outcome.aliases:
+                outcome.aliases.append(url)
     return reading
 
 

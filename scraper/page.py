@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
+from urllib.parse import urlsplit
 
 import lxml.html
 from lxml import etree
@@ -15,7 +16,7 @@ from .decode import DecodedPage
 from .errors import NotAnArticle
 from .lines import Line, page_lines
 from .text import clean_text
-from .urls import host_of
+from .urls import absolute_url, host_of
 
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
@@ -31,6 +32,33 @@ class Page:
     @property
     def host(self) -> str:
         return host_of(self.url)
+
+    @cached_property
+    def base_url(self) -> str:
+        """What the page's relative links resolve against: its first ``<base href>`` (HTML's rule), else its URL."""
+        for base in self.root.iter("base"):
+            href = base.get("href")
+            if href is not None:
+                resolved = absolute_url(self.url, href)
+                if resolved and urlsplit(resolved).scheme in ("http", "https"):
+                    return resolved
+                break
+        return self.url
+
+    @cached_property
+    def canonical_url(self) -> str | None:
+        """The page's ``<link rel=canonical>``, resolved, when it names a page of the same site and collection
+        (host and first path segment): a page cannot claim another site's or another collection's identity."""
+        for link in self.root.iter("link"):
+            if "canonical" not in (link.get("rel") or "").lower().split():
+                continue
+            href = absolute_url(self.base_url, link.get("href"))
+            if not href:
+                return None
+            there, here = urlsplit(href), urlsplit(self.url)
+            same_site = (there.scheme, there.netloc.lower()) == (here.scheme, here.netloc.lower())
+            return href if same_site and _collection(there.path) == _collection(here.path) else None
+        return None
 
     @cached_property
     def lines(self) -> list[Line]:
@@ -80,6 +108,11 @@ class Page:
         inside = set(element.iter())
         idx = [i for i, line in enumerate(self.lines) if line.element is not None and line.element in inside]
         return (idx[0], idx[-1] + 1) if idx else None
+
+
+def _collection(path: str) -> str:
+    segments = [s for s in path.split("/") if s]
+    return segments[0] if len(segments) > 1 else ""
 
 
 def parse_page(decoded: DecodedPage, url: str) -> Page:

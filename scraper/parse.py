@@ -12,11 +12,11 @@ from .errors import NotAnArticle
 from .lines import BOILERPLATE, Line
 from .page import Page, parse_page
 from .plugins import all_templates
-from .sites import place
+from .sites import identity_url, page_kind, place
 from .templates import Fields, Template
 from .templates.generic import extract_fields as generic_fields
 from .text import author_credits, editor_credit, find_dates, labelled_values, looks_like_heading
-from .urls import absolute_url, canonicalize_url
+from .urls import absolute_url
 
 _BINARY_MAGIC = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x1f\x8b", b"\x00\x00\x01\x00",
                  b"RIFF", b"ID3", b"OggS", b"\x7fELF")
@@ -66,7 +66,7 @@ def extract_article(page: Page) -> Article:
     reject_non_article(page, fields, body_lines)
     collection, column = place(page.url, fields.breadcrumb)
     article = Article(
-        url=canonicalize_url(page.url),
+        url=article_url(page),
         site=template.site or page.host or None,
         extractor=template.name,
         parser_version=PARSER_VERSION,
@@ -83,7 +83,7 @@ def extract_article(page: Page) -> Article:
         breadcrumb=list(fields.breadcrumb),
         field_rules={("published_at" if k == "published" else k): v for k, v in fields.rules.items()},
     )
-    clean_body(article, body_lines, page.url)
+    clean_body(article, body_lines, page.base_url)
     expected = EXPECTED_FIELDS + (("breadcrumb",) if not template.fallback else ())
     article.warnings = [f"{name}: not found" for name in expected if getattr(article, name) in (None, [])]
     if page.decoded.replaced:
@@ -91,6 +91,16 @@ def extract_article(page: Page) -> Article:
     if len(article.paragraphs) == 0:
         raise NotAnArticle("the body holds no paragraphs", page.url)
     return article
+
+
+def article_url(page: Page) -> str:
+    """The article's identity: its ``<link rel=canonical>`` when that names another page of its site and
+    collection and no template calls it a listing (a canonical pointing at a home or column page would merge every
+    article into one), else the URL it was read at; as ``scraper.sites.identity_url`` spells it."""
+    canonical = page.canonical_url
+    if canonical and page_kind(canonical) is not Kind.LISTING:
+        return identity_url(canonical)
+    return identity_url(page.url)
 
 
 def reject_non_article(page: Page, fields: Fields, body_lines: list[Line]) -> None:

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from pipelines.item import Kind
 
 from .plugins import all_templates
-from .urls import url_target
+from .urls import canonicalize_url, url_target
 
 _HOME_CRUMBS = ("首页", "home", "Home")
 
@@ -28,6 +28,17 @@ def page_kind(url: str) -> Kind | None:
     if any(t.listing_urls is not None and t.listing_urls.search(target) for t in templates):
         return Kind.LISTING
     return None
+
+
+def identity_url(url: str) -> str:
+    """The URL an article is stored under: canonical (no fragment, no tracking parameters), and with no query at
+    all when a template declares the URL's path an article (its query cannot name another page: gdxk's
+    ``post_N.html?t=1`` is ``post_N.html``)."""
+    url = canonicalize_url(url)
+    parts = urlsplit(url)
+    if parts.query and page_kind(parts._replace(query="").geturl()) is Kind.ARTICLE:
+        return parts._replace(query="").geturl()
+    return url
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,88 @@
+"""An article's identity is its canonical URL: a redirect's target, its rel=canonical within its site and
+collection, and for the URL patterns a template declares the path without the query. <base href> is obeyed.
+
+Each test failed before its fix (issue 12).
+"""
+
+from scraper.parse import parse_article
+from tests.collection import Collection, article_html, listing_html
+from tests.site_server import Reply
+
+BASE = "https://gdxk.southcn.com"
+
+
+def test_an_archived_article_that_moves_behind_a_301_stays_one_article(site, crawl, query):
+    coll = Collection(per_page=5)
+    story = coll.add("llwzllzz", 1)[0]
+    coll.publish(site)
+    assert crawl(site).counts.new == 1
+    old, new = story.path, story.path.replace("/content/", "/content/moved/")
+    site.route(new, site.routes[old][0])
+    site.route(old, Reply(301, headers={"Location": new}))
+    second = crawl(site, site.base + old)
+    assert second.counts.new == 0
+    assert query("select url from articles") == [(site.base + new,)]
+    assert query("select count(*) from article_versions") == [(0,)]
+
+
+def test_a_query_on_a_declared_article_url_names_the_same_article(site, crawl, query):
+    coll = Collection(per_page=5)
+    story = coll.add("llwzllzz", 1)[0]
+    coll.publish(site)
+    listing = listing_html("llwzllzz", [story], 1, 1)
+    post = f"content/post_{story.post_id}.html"
+    listing = listing.replace("</body>", f'<a href="{post}?t=1">a</a><a href="{post}?t=2&amp;x=y">b</a></body>')
+    site.route("/cz/llwzllzz/", Reply.html(listing))
+    result = crawl(site)
+    assert result.counts.new == 1
+    assert query("select url from articles") == [(site.base + story.path,)]
+    assert [h.path for h in site.hits if "post_" in h.path] == [story.path]
+
+
+def test_rel_canonical_within_the_collection_names_the_article():
+    coll = Collection()
+    story = coll.add("llwzllzz", 1)[0]
+    page = article_html(story).replace(
+        "</head>", f'<link rel="canonical" href="{story.path}"></head>').encode()
+    for url in (BASE + "/cz/m/post_1.html", BASE + story.path + "?from=app&t=9"):
+        assert parse_article(page, url).url == BASE + story.path
+
+
+def test_rel_canonical_to_another_site_collection_or_a_listing_is_ignored():
+    coll = Collection()
+    story = coll.add("llwzllzz", 1)[0]
+    url = BASE + story.path
+    for target in ("https://elsewhere.example" + story.path, "/zh/llwzllzz/content/post_1.html", "/cz/",
+                   "/cz/llwzllzz/", "/cz/llwzllzz/index_2.html", "javascript:void(0)"):
+        page = article_html(story).replace("</head>", f'<link rel="canonical" href="{target}"></head>').encode()
+        assert parse_article(page, url).url == url, target
+
+
+def test_two_urls_with_one_rel_canonical_are_one_article(site, crawl, query):
+    coll = Collection(per_page=5)
+    story = coll.add("llwzllzz", 1)[0]
+    coll.publish(site)
+    page = article_html(story).replace("</head>", f'<link rel="canonical" href="{story.path}"></head>')
+    mobile = "/cz/llwzllzz/m/" + story.path.rsplit("/", 1)[1]
+    site.route(story.path, Reply.html(page))
+    site.route(mobile, Reply.html(page))
+    crawl(site, site.base + mobile)  # first read at the mobile URL: stored under its canonical
+    crawl(site)
+    assert query("select url from articles") == [(site.base + story.path,)]
+
+
+def test_base_href_resolves_listing_links_and_images(site, crawl, query):
+    coll = Collection(per_page=5)
+    stories = coll.add("llwzllzz", 3)
+    coll.publish(site)
+    links = "".join(f'<li><a href="post_{s.post_id}.html">{s.title}</a></li>' for s in stories)
+    listing = ('<!DOCTYPE html><html><head><meta charset="utf-8"><base href="/cz/llwzllzz/content/">'
+               f"<title>理论文章_潮州库</title></head><body><ul>{links}</ul></body></html>")
+    site.route("/cz/llwzllzz/", Reply.html(listing))
+    result = crawl(site, site.base + "/cz/llwzllzz/")
+    assert result.counts.new == 3
+    page = article_html(stories[0]).replace("<head>", '<head><base href="https://img.example/pics/">').replace(
+        "</p>", '<img src="a.jpg" alt="图"></p>', 1).encode()
+    article = parse_article(page, BASE + stories[0].path)
+    assert [i.url for i in article.images] == ["https://img.example/pics/a.jpg"]
+    assert article.url == BASE + stories[0].path  # <base> moves links, never the page's own identity
