@@ -56,6 +56,7 @@ class Kind(Enum):
 
     ARTICLE = "article"
     LISTING = "listing"  # a page of links to articles: a column index, a collection's home
+    ARTICLE_PART = "article-part"  # a later page of a long article (post_N_2.html): stored with its first page
     BLOCK_PAGE = "block-page"  # a refusal: 429/403/503, or a block or captcha page served in place of the page
     ERROR_PAGE = "error-page"  # served as a page, but says the page is not there (页面不存在)
     NOT_HTML = "not-html"  # an image, a style sheet, robots.txt: nothing to parse

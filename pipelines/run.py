@@ -55,10 +55,10 @@ class Status(StrEnum):
 
 # The summary line: always the first four, then whatever happened.
 _ALWAYS = ("new", "updated", "unchanged", "failed")
-_LABELS = {"listing": "listing pages", "dropped": "dropped by validation", "block_page": "block pages",
-           "error_page": "error pages", "no_article": "not an article", "not_html": "not HTML",
-           "redirect": "redirects", "gone": "gone", "http_error": "HTTP errors", "skipped": "skipped",
-           "retried": "retried", "robots": "disallowed by robots.txt"}
+_LABELS = {"listing": "listing pages", "article_part": "later pages of articles", "dropped": "dropped by validation",
+           "block_page": "block pages", "error_page": "error pages", "no_article": "not an article",
+           "not_html": "not HTML", "redirect": "redirects", "gone": "gone", "http_error": "HTTP errors",
+           "skipped": "skipped", "retried": "retried", "robots": "disallowed by robots.txt"}
 
 
 @dataclass
@@ -78,6 +78,7 @@ class Counts:
     redirect: int = 0
     gone: int = 0
     http_error: int = 0
+    article_part: int = 0  # later pages of long articles, read on their own (an import's records)
     skipped: int = 0  # revisit records of pages the archive does not hold
     retried: int = 0  # requests repeated after an error (the crawl)
     requests: int = 0  # requests sent (the crawl)

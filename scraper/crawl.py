@@ -26,9 +26,10 @@ from .discover import Listing, links_of
 from .fetch import FetchError, FetchResult, OutOfScope, fetch, make_session
 from .frontier import State
 from .ingest import Reading, read_response
+from .multipage import PageSource
 from .netguard import resolves_private
 from .polite import Robots, RobotsState, Scope, Throttle, fetch_robots, retry_after_seconds
-from .sites import identity_url, page_kind
+from .sites import article_page, identity_url, page_kind
 from .urls import canonicalize_url
 
 # Kinds of response that mean "try this URL again later" (and, for a refusal, slow down).
@@ -154,18 +155,41 @@ class Crawl:
             return
         self.counts.requests += len(result.hops)
         self.counts.retried += result.retries
-        if item.kind is Kind.ARTICLE and self.unchanged(item, result, scope, asked_if_changed=bool(conditional)):
+        # A URL tried again after a failure is read in full: what is stored of it may be incomplete (a long
+        # article whose later page could not be had) even when its first page is the same.
+        if (item.kind is Kind.ARTICLE and item.attempts == 0
+                and self.unchanged(item, result, scope, asked_if_changed=bool(conditional))):
             return
         captures = self.keep(result.hops)
+        later: list[Capture] = []  # the later pages of a long article, kept as they are fetched
         reading = read_response(result.final, via=[hop.url for hop in result.hops[:-1]],
-                                max_bytes=self.options.policy.max_bytes)
+                                pages=self.page_source(scope, allowed, later), max_bytes=self.options.policy.max_bytes)
         with self.db.atomic():
+            self.run.save_captures(later)
             self.run.record(reading.outcome, captures)
             self.follow(item, reading, result.final, scope)
         if reading.kind.is_refusal:
             self.note_refusal(scope, result.final)
         elif reading.kind not in _RETRY:
             self.note_success(scope)
+
+    def page_source(self, scope: Scope, allowed: Callable[[str], bool], kept: list[Capture]) -> PageSource:
+        """Fetches a later page of a long article, politely, as any other request; its hops go to ``kept``."""
+        def fetch_page(url: str) -> Exchange | None:
+            if not allowed(url):
+                return None
+            self.throttle_for(scope, self.robots_for(scope)).wait()
+            self.progress(f"article page {url}")
+            try:
+                result = fetch(self.session, url, allowed, self.options.policy)
+            except FetchError as exc:
+                self.counts.requests += max(1, len(exc.hops))
+                kept.extend(self.keep(exc.hops))
+                return None
+            self.counts.requests += len(result.hops)
+            kept.extend(self.keep(result.hops))
+            return result.final
+        return fetch_page
 
     def conditional_headers(self, item: frontier.Item) -> dict[str, str]:
         headers = {}
@@ -217,7 +241,14 @@ class Crawl:
     def follow(self, item: frontier.Item, reading: Reading, final: Exchange, scope: Scope) -> None:
         """The URL's next state in the frontier, and for a listing the links it leads to."""
         kind, reason = reading.kind, reading.outcome.reason
-        if kind is Kind.ARTICLE:
+        if kind is Kind.ARTICLE and not reading.pages.complete:
+            self.postpone(item, f"stored with {reading.pages.pages} page(s); the next could not be had")
+        elif kind is Kind.ARTICLE_PART:  # a later page on its own (a start URL): the article is its first page
+            frontier.mark(self.db, item.url, State.DONE)
+            first = article_page(item.url)
+            if first is not None and scope.allows(first.first):
+                frontier.queue_once(self.db, first.first, Kind.ARTICLE, self.run.id, found_on=item.url)
+        elif kind is Kind.ARTICLE:
             frontier.mark(self.db, item.url, State.DONE, etag=final.header("ETag"),
                           last_modified=final.header("Last-Modified"))
         elif kind in _WALKED and item.kind is Kind.LISTING:

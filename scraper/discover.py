@@ -16,7 +16,7 @@ from pipelines.item import Kind
 from .decode import decode_html
 from .errors import NotAnArticle
 from .page import Page, parse_page
-from .sites import identity_url, listing_page, page_kind
+from .sites import article_page, identity_url, listing_page, page_kind
 from .text import clean_text
 from .urls import absolute_url
 
@@ -58,6 +58,7 @@ def links_of(page: Page, in_scope=lambda u: True) -> Listing:
             continue
         text = clean_text(a.text_content())
         if page_kind(link) is Kind.ARTICLE:
+            link = article_page(link).first  # a long article's later page stands for the article
             if link not in seen:
                 seen.add(link)
                 title = clean_text(a.get("title")) or text or None

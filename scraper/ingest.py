@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from pipelines.errors import UnreadableBody
@@ -30,9 +30,10 @@ from pipelines.warc import Exchange
 
 from .discover import links_of
 from .errors import NotAnArticle
+from .multipage import Joined, PageSource, join_pages
 from .page import Page
 from .parse import extract_article, read_page
-from .sites import identity_url, page_kind
+from .sites import article_page, identity_url, page_kind
 
 MAX_BYTES = 20 * 1024 * 1024  # a decoded body's cap, as the crawl's fetch caps what it reads (FetchPolicy)
 REFUSAL_STATUSES = (429, 403, 503)
@@ -55,19 +56,23 @@ class Reading:
 
     outcome: Outcome
     page: Page | None = None
+    pages: Joined = field(default_factory=Joined)  # an article's pages, and whether all of them were read
 
     @property
     def kind(self) -> Kind:
         return self.outcome.kind
 
 
-def read_response(exchange: Exchange, *, via: Sequence[str] = (), max_bytes: int = MAX_BYTES) -> Reading:
+def read_response(exchange: Exchange, *, via: Sequence[str] = (), pages: PageSource | None = None,
+                  max_bytes: int = MAX_BYTES) -> Reading:
     """What one response is: the templates' URL patterns, then the page itself, decide. ``via``: the URLs of the
-    redirects that led to it, which become aliases of the article it holds."""
+    redirects that led to it, which become aliases of the article it holds; ``pages``: where the later pages of a
+    long article are had (``scraper.multipage``)."""
     reading = _read(exchange, max_bytes)
     outcome = reading.outcome
     outcome.url = outcome.article.url if outcome.article else identity_url(exchange.url)
     if outcome.article:
+        reading.pages = join_pages(outcome.article, reading.page, pages, max_bytes)
         for url in (identity_url(u) for u in (*via, exchange.url)):
             if url != outcome.url and url not in outcome.aliases:
                 outcome.aliases.append(url)
@@ -102,6 +107,9 @@ def _read(exchange: Exchange, max_bytes: int) -> Reading:
 
 def _read_page(url: str, body: bytes, content_type: str) -> Reading:
     page = read_page(body, url, content_type)
+    later = article_page(url)
+    if later is not None and later.number > 1:  # read with its first page, never alone
+        return _reading(Kind.ARTICLE_PART, f"page {later.number} of the article at {later.first}", page)
     if page_kind(url) is Kind.LISTING:
         listing = links_of(page)
         if not (listing.articles or listing.listings) and looks_blocked(page, body):

@@ -42,6 +42,28 @@ def identity_url(url: str) -> str:
 
 
 @dataclass(frozen=True)
+class ArticlePage:
+    first: str  # the identity URL of the article's first page
+    number: int  # 1 for the first page
+
+
+def article_page(url: str) -> ArticlePage | None:
+    """Which page of a long article a URL is, by the templates' article patterns (their "page" group)."""
+    target = url_target(url)
+    for template in all_templates():
+        pattern = template.article_urls
+        m = pattern.search(target) if pattern is not None else None
+        if m is None:
+            continue
+        if "page" not in m.re.groupindex or m.group("page") is None:
+            return ArticlePage(identity_url(url), 1)
+        parts = urlsplit(url)
+        first = target[:m.start("page") - 1] + target[m.end("page"):]  # "post_7_2.html" -> "post_7.html"
+        return ArticlePage(identity_url(f"{parts.scheme}://{parts.netloc}{first}"), int(m.group("page")))
+    return None
+
+
+@dataclass(frozen=True)
 class ListingPage:
     listing: str  # what every page of the listing shares: its host and the pattern's "listing" group
     number: int  # 1 for the listing's first page

@@ -50,7 +50,8 @@ class Template:
     # The fallback reads any page after the others failed to match; site templates fill in only what it leaves.
     fallback: bool = False
     # Searched in a URL's path (with "?query" when it has one). A listing pattern may name the groups "listing"
-    # (what its pages share) and "page" (the page number; page 1 when absent).
+    # (what its pages share) and "page" (the page number; page 1 when absent); an article pattern may name "page"
+    # for the later pages of a long article (post_N_2.html), with the "_" before it: dropping both gives page 1.
     article_urls: re.Pattern | None = None
     listing_urls: re.Pattern | None = None
     # Collection and column named by an article URL's codes (the 潮州库's /cz/llwzllzz/…), or (None, None).

@@ -23,12 +23,14 @@ from ..page import Page
 from ..text import author_credits, find_dates, labelled_values, most_precise
 from . import Fields, Template
 
-# gdxk.southcn.com/<collection>/<column>/content/post_N.html, and the listings above them: /cz/ (the
+# gdxk.southcn.com/<collection>/<column>/content/post_N.html (a long article's later pages post_N_2.html …), and
+# the listings above them: /cz/ (the
 # collection's home), /cz/llwzllzz/ (a column, or a column's section one level down) and its pages index.html,
 # index_2.html … A collection's code is two letters, a column's letters and digits: on other sites this shape
 # (/en/, /en/news/) is a section front too, while a path with a word in it (/news/12345/, /blog/my-post/) is not
 # taken for one.
-ARTICLE_URLS = re.compile(r"^/[a-z]{2,4}/[a-z0-9]+/content/(?:\d+/)*post_\d+\.html?(?=\?|$)")
+ARTICLE_URLS = re.compile(
+    r"^/[a-z]{2,4}/[a-z0-9]+/content/(?:\d+/)*post_\d+(?:_(?P<page>\d+))?\.html?(?=\?|$)")
 LISTING_URLS = re.compile(
     r"^(?P<listing>/[a-z]{2}/(?:[a-z0-9]+/){0,2})(?:index(?:_(?P<page>\d+))?\.html?)?(?=\?|$)")
 _CODES = re.compile(r"^/(?P<collection>[a-z]{2,4})/(?:(?P<column>[a-z0-9]+)/)?")

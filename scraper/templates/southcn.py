@@ -24,7 +24,7 @@ from . import Fields, Template
 # Articles: Founder content_<id>.htm (content_<id>_<page>.htm for the later pages of a long one), the newer CMS
 # node_<hex>/<hex>.shtml. Channel lists: Founder node_<digits>[_<n>].htm, the newer CMS
 # node_<hex>[?cms_node_post_list_page=<n>].
-FOUNDER_URLS = re.compile(r"/content/\d{4}-\d{2}/\d{2}/content_\d+(?:_\d+)?\.htm(?=\?|$)")
+FOUNDER_URLS = re.compile(r"/content/\d{4}-\d{2}/\d{2}/content_\d+(?:_(?P<page>\d+))?\.htm(?=\?|$)")
 SHTML_URLS = re.compile(r"/node_[0-9a-f]+/[0-9a-f]+\.shtml(?=\?|$)")
 FOUNDER_LISTS = re.compile(r"^(?P<listing>.*/node_\d+)(?:_(?P<page>\d+))?\.htm(?=\?|$)")
 SHTML_LISTS = re.compile(r"^(?P<listing>.*/node_[0-9a-f]{10})/?(?:\?(?:[^#]*&)?cms_node_post_list_page=(?P<page>\d+)"

@@ -1,0 +1,116 @@
+"""Long articles: a page that continues on post_N_2.html, post_N_3.html … (Founder: content_N_2.htm) is stored as
+one article, its later pages' paragraphs, headings and images after the first page's.
+
+The pages are found by the templates' article patterns (their "page" group, see ``scraper.sites.article_page``)
+and the links on each page to the next; who fetches them is the job's business: the crawl asks the site, an import
+its WARC files, a reparse its stored captures, each through a ``PageSource``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import suppress
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipelines.errors import UnreadableBody, WarcDamaged
+from pipelines.item import Article, Capture
+from pipelines.warc import Exchange, Record, capture_path, read_record
+
+from .errors import NotAnArticle
+from .page import Page
+from .parse import extract_article, read_page
+from .sites import article_page, identity_url
+from .urls import absolute_url
+
+# The response for a later page of an article, by its URL; None when it cannot be had.
+PageSource = Callable[[str], Exchange | None]
+MAX_PAGES = 30  # a pager that goes on past this is a trap, not an article
+
+
+@dataclass
+class Joined:
+    pages: int = 1
+    complete: bool = True
+
+
+def next_page(page: Page, first: str, number: int) -> str | None:
+    """The link on ``page`` (page ``number`` of the article at ``first``) to page ``number + 1``, if any."""
+    for a in page.root.iter("a"):
+        link = absolute_url(page.base_url, a.get("href"))
+        there = article_page(link) if link else None
+        if there is not None and there.first == first and there.number == number + 1:
+            return identity_url(link)
+    return None
+
+
+def join_pages(article: Article, page: Page, source: PageSource | None, max_bytes: int) -> Joined:
+    """Append the later pages of the article read from ``page`` (its first); a page that cannot be had or read
+    ends the joining with a warning on the article, which is then stored as far as it goes."""
+    here = article_page(page.url)
+    joined = Joined()
+    if here is None or here.number != 1:
+        return joined
+    images = {image.url for image in article.images}
+    while (url := next_page(page, here.first, joined.pages)) is not None:
+        number = joined.pages + 1
+        if number > MAX_PAGES:
+            return _stop(article, joined, f"pages: more than {MAX_PAGES} pages; only the first {MAX_PAGES} kept")
+        exchange = source(url) if source is not None else None
+        if exchange is None or exchange.status is None or not 200 <= exchange.status < 300:
+            return _stop(article, joined, f"pages: incomplete, page {number} ({url}) could not be had")
+        try:
+            page = read_page(exchange.decoded_body(max_bytes), exchange.url, exchange.content_type)
+            part = extract_article(page)
+        except (UnreadableBody, NotAnArticle) as exc:
+            return _stop(article, joined, f"pages: incomplete, page {number} ({url}) could not be read: {exc}")
+        article.paragraphs.extend(part.paragraphs)
+        article.headings.extend(part.headings)
+        article.images.extend(image for image in part.images if image.url not in images)
+        images.update(image.url for image in part.images)
+        joined.pages = number
+    return joined
+
+
+def _stop(article: Article, joined: Joined, warning: str) -> Joined:
+    article.warnings.append(warning)
+    joined.complete = False
+    return joined
+
+
+def stored_pages(db, warc_dir: Path, also: PageSource | None = None) -> PageSource:
+    """Later pages from the archive's own captures (the newest 2xx one of the URL kept in a WARC), else ``also``:
+    how an import and a reparse have them, without the network."""
+    def find(url: str) -> Exchange | None:
+        row = db.execute(
+            "SELECT warc_file, warc_offset FROM captures WHERE url = ? AND status BETWEEN 200 AND 299 "
+            "AND warc_file IS NOT NULL ORDER BY fetched_at DESC, id DESC LIMIT 1", [url]).fetchone()
+        if row is not None:
+            with suppress(OSError, WarcDamaged):
+                return read_record(capture_path(warc_dir, row[0]), row[1]).exchange
+        return also(url) if also is not None else None
+    return find
+
+
+def file_pages(records: Callable[[], Iterator[Record]]) -> PageSource:
+    """Later pages from the records ``records()`` yields (the files of one import), indexed on first use: a page
+    may lie after its first page in a file, or in another file of the import."""
+    index: dict[str, Capture] | None = None
+
+    def find(url: str) -> Exchange | None:
+        nonlocal index
+        if index is None:
+            index = {}
+            with suppress(WarcDamaged):
+                for record in records():
+                    status = record.capture.status
+                    if not record.is_revisit and status is not None and 200 <= status < 300:
+                        index[identity_url(record.capture.url)] = record.capture
+        capture = index.get(url)
+        if capture is None:
+            return None
+        try:
+            return read_record(capture.warc_file, capture.warc_offset).exchange
+        except (OSError, WarcDamaged):
+            return None
+    return find

@@ -1,0 +1,100 @@
+"""A long article over several pages (post_N.html → post_N_2.html … via 下一页) is stored as one, by every job.
+
+The pages are reconstructions in the shape gdxk's templates declare (issue 12); each test failed before its fix.
+"""
+
+import sqlite3
+
+from click.testing import CliRunner
+
+from scraper.cli import cli
+from scraper.parse import parse_article
+from tests.collection import Collection, Story, article_html
+from tests.site_server import Reply
+
+
+def pages_of(story: Story, count: int) -> dict[str, str]:
+    """Path → HTML of each page: page k holds its own two paragraphs and a pager to the others."""
+    base = story.path.removesuffix(".html")
+    paths = [story.path] + [f"{base}_{k}.html" for k in range(2, count + 1)]
+    out = {}
+    for k, path in enumerate(paths, start=1):
+        page = Story(story.column, story.post_id, story.title, story.published,
+                     [f"第{k}页第一段。潮州文化研究的第{k}部分，讲述韩江两岸的历史变迁。",
+                      f"第{k}页第二段。这一部分说明了潮州古城的保护与传承，编号{k}。"], story.author)
+        pager = " ".join(f'<a href="{p.rsplit("/", 1)[1]}">{n}</a>' for n, p in enumerate(paths, start=1))
+        if k < count:
+            pager += f' <a href="{paths[k].rsplit("/", 1)[1]}">下一页</a>'
+        out[path] = article_html(page).replace("</div>\n<div class=\"related\">",
+                                               f'<div class="pager">{pager}</div></div>\n<div class="related">')
+    return out
+
+
+def publish_long(site, count: int = 3) -> tuple[Collection, Story, dict[str, str]]:
+    coll = Collection(per_page=5)
+    story = coll.add("llwzllzz", 1)[0]
+    coll.publish(site)
+    pages = pages_of(story, count)
+    for path, html in pages.items():
+        site.route(path, Reply.html(html))
+    return coll, story, pages
+
+
+def bodies(db_path) -> list[tuple[str, str]]:
+    with sqlite3.connect(db_path) as conn:
+        return conn.execute("select url, body from articles order by url").fetchall()
+
+
+def test_a_crawl_stores_the_pages_of_a_long_article_as_one(site, crawl, db_path):
+    _, story, _ = publish_long(site)
+    result = crawl(site)
+    assert result.exit_code == 0 and result.counts.new == 1
+    [(url, body)] = bodies(db_path)
+    assert url == site.base + story.path
+    assert [line[:4] for line in body.split("\n")] == ["第1页第", "第1页第", "第2页第", "第2页第", "第3页第", "第3页第"]
+    assert "下一页" not in body
+    fetched = [h.path for h in site.hits if "post_" in h.path]
+    assert len(fetched) == 3 and len(set(fetched)) == 3  # each page once
+
+
+def test_import_and_reparse_join_the_pages_from_the_warc(site, crawl, db_path, tmp_path):
+    publish_long(site)
+    crawl(site)
+    crawled = bodies(db_path)
+    other = tmp_path / "imported.db"
+    warcs = sorted(str(p) for p in (tmp_path / "archive").glob("*.warc.gz"))
+    result = CliRunner().invoke(cli, ["import", "--db", str(other), *warcs])
+    assert result.exit_code == 0, result.output
+    assert bodies(other) == crawled  # the later pages' records are no articles of their own
+    assert "later pages of articles 2" in result.output
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("update articles set body = '旧文' , content_hash = 'x'")
+    result = CliRunner().invoke(cli, ["reparse", "--db", str(db_path)])
+    assert result.exit_code == 0, result.output
+    assert bodies(db_path) == crawled
+
+
+def test_a_later_page_that_fails_leaves_the_article_incomplete_said_and_tried_again(site, crawl, db_path):
+    _, story, pages = publish_long(site)
+    third = story.path.removesuffix(".html") + "_3.html"
+    site.route(third, Reply(500, b"oops"))
+    first = crawl(site)
+    assert first.counts.new == 1
+    with sqlite3.connect(db_path) as conn:
+        body, warnings = conn.execute("select body, warnings from articles").fetchone()
+        state = conn.execute("select state from frontier where url like '%post_%'").fetchall()
+        conn.execute("update frontier set next_try = null")  # the retry is due
+    assert "第2页" in body and "第3页" not in body and "incomplete, page 3" in warnings
+    assert state == [("pending",)]
+    site.route(third, Reply.html(pages[third]))
+    second = crawl(site)
+    assert second.counts.updated == 1
+    assert "第3页" in bodies(db_path)[0][1]
+
+
+def test_parse_of_one_page_says_the_article_goes_on():
+    coll = Collection()
+    story = coll.add("llwzllzz", 1)[0]
+    html = pages_of(story, 2)[story.path]
+    article = parse_article(html.encode(), "https://gdxk.southcn.com" + story.path)
+    assert any("incomplete, page 2" in w for w in article.warnings)
