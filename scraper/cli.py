@@ -21,7 +21,7 @@ from pipelines.item import Article
 from pipelines.run import RunResult
 from pipelines.warc import is_warc, warc_directory
 
-from . import __version__
+from . import MAX_LISTING_PAGES, MAX_PAGES_PER_LISTING, __version__
 from .errors import NotAnArticle, ScraperError
 
 SAMPLE_URL = "https://gdxk.southcn.com/cz/llwzllzz/content/post_000001.html"
@@ -160,10 +160,17 @@ def import_(files, db_path, url, sample, drift_check):
 @click.option("--delay", type=click.FloatRange(min=0), default=1.0, show_default=True,
               help="Seconds between requests (randomised ×0.5–1.5; robots.txt Crawl-delay is a floor)")
 @click.option("--max-articles", type=click.IntRange(min=1), help="Stop after this many articles")
+@click.option("--max-requests", type=click.IntRange(min=1),
+              help="Stop after this many HTTP requests (robots.txt, listings, articles, redirects, retries)")
+@click.option("--max-pages-per-listing", type=click.IntRange(min=1), default=MAX_PAGES_PER_LISTING,
+              show_default=True, help="Follow one listing's pager this many pages per run; the next run goes on")
+@click.option("--max-listing-pages", type=click.IntRange(min=1), default=MAX_LISTING_PAGES, show_default=True,
+              help="Fetch at most this many listing pages per run; the rest wait for the next run")
 @click.option("--recheck-days", type=click.FloatRange(min=0), default=3.0, show_default=True,
               help="Re-check articles published this recently with a conditional GET")
 @drift_check_option
-def crawl(urls, db_path, warc_dir, delay, max_articles, recheck_days, drift_check):
+def crawl(urls, db_path, warc_dir, delay, max_articles, max_requests, max_pages_per_listing, max_listing_pages,
+          recheck_days, drift_check):
     """Crawl the 潮州库 (or the collection, column or article at URLS) into the archive.
 
     Exit codes: 0 done, 1 some pages failed, 2 usage error or another crawl or import running, 3 the site is
@@ -182,8 +189,9 @@ def crawl(urls, db_path, warc_dir, delay, max_articles, recheck_days, drift_chec
         if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
             raise click.BadParameter(f"{url!r} is not an http(s) URL", param_hint="URLS")
     options = CrawlOptions(start_urls=list(urls) or [DEFAULT_START], db_path=db_path, warc_dir=warc_dir,
-                           delay=delay, max_articles=max_articles, recheck_days=recheck_days,
-                           drift_check=drift_check)
+                           delay=delay, max_articles=max_articles, max_requests=max_requests,
+                           max_pages_per_listing=max_pages_per_listing, max_listing_pages=max_listing_pages,
+                           recheck_days=recheck_days, drift_check=drift_check)
     progress = _progress_printer()
     with storage_errors():
         result = run_crawl(options, progress)
@@ -208,6 +216,8 @@ def finish(result: RunResult, db_path: str) -> NoReturn:
     """What every job prints at its end: the problems, one summary line, the health lines; then its exit code."""
     for error in result.errors:
         click.echo(f"Error: {error}", err=True)
+    for note in result.notes:
+        click.echo(f"Note: {note}")
     click.echo(f"{db_path}: {result.counts.summary()}")
     for line in result.health:
         click.echo(line, err=result.drift)

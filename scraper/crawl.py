@@ -67,6 +67,9 @@ class Crawl:
         self.throttles: dict[str, Throttle] = {}
         self.refusals = 0
         self.postponed: set[str] = set()
+        self.listings_fetched = 0  # listing pages asked for in this run (--max-listing-pages)
+        self.pager_depth: dict[str, int] = {}  # a listing page's place in the pager chain walked in this run
+        self.deferred: set[str] = set()  # listing pages past --max-pages-per-listing: left for the next run
         self.archive = WarcArchive(options.warc_directory, {
             "software": f"chaozhou-archive/{__version__}",
             "http-header-user-agent": options.user_agent,
@@ -76,17 +79,24 @@ class Crawl:
 
     # -- the run -------------------------------------------------------------------------------------------
     def walk(self) -> Status | None:
-        """Visit due URLs until none is left; returns why the walk stopped early (None: it did not)."""
+        """Visit due URLs until none is left or a bound is reached; returns why the walk stopped early (None: it
+        did not). Articles go before listings (frontier.next_due), and listings are walked only so far in one run
+        (--max-pages-per-listing, --max-listing-pages): what lies beyond waits in the frontier for the next run."""
         self.seed()
         stopped = None
-        while (item := frontier.next_due(self.db)) is not None:
-            if self.options.max_articles is not None and self.counts.articles >= self.options.max_articles:
-                stopped = Status.MAX_ARTICLES
+        while (stopped := self.bound_reached()) is None:
+            kinds = frontier.KINDS if self.listings_fetched < self.options.max_listing_pages else (Kind.ARTICLE,)
+            item = frontier.next_due(self.db, kinds, skip=self.deferred)
+            if item is None:
                 break
+            if item.kind is Kind.LISTING and self.pager_depth.get(item.url, 1) > self.options.max_pages_per_listing:
+                self.deferred.add(item.url)  # left pending: the next run walks on from this page
+                continue
             self.visit(item)
             if self.refusals >= REFUSAL_LIMIT:
                 stopped = Status.REFUSING
                 break
+        self.report_bounds(stopped)
         states = [frontier.state_of(self.db, url) for url in self.postponed]
         waiting, given_up = states.count(State.PENDING), states.count(State.FAILED)
         if waiting or given_up:
@@ -95,6 +105,36 @@ class Crawl:
                 f"later try, {given_up} were given up after {frontier.MAX_ATTEMPTS} tries (the frontier's "
                 "last_error column says why)")
         return stopped
+
+    def bound_reached(self) -> Status | None:
+        """MAX_ARTICLES or MAX_REQUESTS once the run has done what --max-articles or --max-requests allow."""
+        options, counts = self.options, self.counts
+        if options.max_articles is not None and counts.articles >= options.max_articles:
+            return Status.MAX_ARTICLES
+        if options.max_requests is not None and counts.requests + counts.retried >= options.max_requests:
+            return Status.MAX_REQUESTS
+        return None
+
+    def report_bounds(self, stopped: Status | None) -> None:
+        """One line for each bound the run reached, and the listing pages it left, counted as deferred."""
+        options = self.options
+        if self.deferred:
+            self.counts.deferred += len(self.deferred)
+            self.run.note(
+                f"{len(self.deferred)} listing(s) walked no further than --max-pages-per-listing "
+                f"{options.max_pages_per_listing} pages in this run; the next run goes on from "
+                f"{min(self.deferred)}" + (f" and {len(self.deferred) - 1} more" if len(self.deferred) > 1 else ""))
+        if self.listings_fetched >= options.max_listing_pages and stopped is None:
+            left = frontier.pending(self.db, Kind.LISTING) - len(self.deferred)
+            if left:
+                self.counts.deferred += left
+                self.run.note(f"the run reached --max-listing-pages {options.max_listing_pages}; {left} listing "
+                              "page(s) wait in the frontier for the next run")
+        if stopped in (Status.MAX_ARTICLES, Status.MAX_REQUESTS):
+            option, value = (("--max-articles", options.max_articles) if stopped is Status.MAX_ARTICLES
+                             else ("--max-requests", options.max_requests))
+            left = frontier.pending(self.db, Kind.LISTING) + frontier.pending(self.db, Kind.ARTICLE)
+            self.run.note(f"stopped at {option} {value}; {left} URL(s) wait in the frontier for the next run")
 
     def seed(self) -> None:
         with self.db.atomic():
@@ -132,8 +172,12 @@ class Crawl:
                 frontier.mark(self.db, item.url, State.ROBOTS, "disallowed by robots.txt")
             self.counts.robots += 1
             return
+        if self.bound_reached():  # robots.txt used the last request --max-requests allows: the URL waits
+            return
         self.throttle_for(scope, robots).wait()
         self.progress(f"{item.kind.value} {item.url}")
+        if item.kind is Kind.LISTING:
+            self.listings_fetched += 1
 
         # Every redirect hop must be in scope and allowed by robots.txt, not only the URL first asked for.
         def allowed(url: str) -> bool:
@@ -243,6 +287,7 @@ class Crawl:
         all_new = bool(listing.articles) and new == len(listing.articles)
         if listing.next_pages and (first_visit or all_new):
             frontier.queue_once(self.db, listing.next_pages[0], Kind.LISTING, self.run.id, found_on=item.url)
+            self.pager_depth[listing.next_pages[0]] = self.pager_depth.get(item.url, 1) + 1
 
     def postpone(self, item: frontier.Item, error: str) -> None:
         """Try the URL again later (or give up on it after frontier.MAX_ATTEMPTS); it counts against this run."""
