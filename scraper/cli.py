@@ -18,7 +18,7 @@ import click
 
 from pipelines.errors import ArchiveBusy, ArchiveError, StorageError
 from pipelines.item import Article
-from pipelines.run import RunResult
+from pipelines.run import RunResult, Status
 from pipelines.warc import is_warc, warc_directory
 
 from . import MAX_LISTING_PAGES, MAX_PAGES_PER_LISTING, __version__
@@ -174,7 +174,8 @@ def crawl(urls, db_path, warc_dir, delay, max_articles, max_requests, max_pages_
     """Crawl the 潮州库 (or the collection, column or article at URLS) into the archive.
 
     Exit codes: 0 done, 1 some pages failed, 2 usage error or another crawl or import running, 3 the site is
-    refusing (rate limits or block pages), 4 the new articles show template drift (see the health lines).
+    refusing (rate limits or block pages), 4 the new articles show template drift (see the health lines), 5 the
+    site could not be reached (no name lookup, no connection, no answer).
     """
     from urllib.parse import urlsplit
 
@@ -196,8 +197,11 @@ def crawl(urls, db_path, warc_dir, delay, max_articles, max_requests, max_pages_
     with storage_errors():
         result = run_crawl(options, progress)
     progress(None)
-    if result.exit_code == 3:
-        click.echo("Stopped: the site keeps refusing (rate limit or block page); try again later.", err=True)
+    if result.stopped is Status.REFUSING:
+        click.echo(f"Stopped: {result.reason}; try again later.", err=True)
+    elif result.stopped is Status.UNREACHABLE:
+        click.echo(f"Stopped: {result.reason}. No route to the site from this machine? `scraper crawl --sample` "
+                   "shows the crawl on bundled pages.", err=True)
     finish(result, db_path)
 
 

@@ -23,7 +23,7 @@ from pipelines.warc import Exchange, WarcArchive, payload_digest, recover_open_f
 from . import PARSER_VERSION, __version__, frontier
 from .crawl_config import DEFAULT_START, REFUSAL_LIMIT, CrawlOptions  # noqa: F401 (DEFAULT_START: the CLI's)
 from .discover import Listing, links_of
-from .fetch import FetchError, FetchResult, OutOfScope, fetch, make_session
+from .fetch import FetchError, FetchResult, NoAnswer, OutOfScope, fetch, make_session, reporting_retries
 from .frontier import State
 from .ingest import Reading, read_response
 from .netguard import resolves_private
@@ -36,6 +36,11 @@ _RETRY = (Kind.BLOCK_PAGE, Kind.FAILED, Kind.HTTP_ERROR, Kind.REDIRECT)
 # What a page the crawl took for a listing may turn out to be and still be walked: a listing, or a page of links
 # with no article on it (a home page whose URL no template declares).
 _WALKED = (Kind.LISTING, Kind.NO_ARTICLE)
+
+
+def unreachable(url: str, why: NoAnswer) -> str:
+    """The line that says the site could not be reached, and why (stored in the run's row, shown once)."""
+    return f"could not reach {urlsplit(url).hostname}: {why} (asking for {url})"
 
 
 def start_scopes(urls: list[str]) -> dict[str, Scope]:
@@ -66,6 +71,8 @@ class Crawl:
         self.robots: dict[str, Robots] = {}
         self.throttles: dict[str, Throttle] = {}
         self.refusals = 0
+        self.unanswered = 0  # requests in a row that got no response at all
+        self.halt: tuple[Status, str] | None = None  # why the run must stop now, and that in words
         self.postponed: set[str] = set()
         self.listings_fetched = 0  # listing pages asked for in this run (--max-listing-pages)
         self.pager_depth: dict[str, int] = {}  # a listing page's place in the pager chain walked in this run
@@ -93,8 +100,11 @@ class Crawl:
                 self.deferred.add(item.url)  # left pending: the next run walks on from this page
                 continue
             self.visit(item)
-            if self.refusals >= REFUSAL_LIMIT:
-                stopped = Status.REFUSING
+            if self.refusals >= REFUSAL_LIMIT and self.halt is None:
+                self.halt = (Status.REFUSING, f"the site refused {REFUSAL_LIMIT} requests in a row (rate limit or "
+                                              "block page)")
+            if self.halt is not None:
+                stopped = self.halt[0]
                 break
         self.report_bounds(stopped)
         states = [frontier.state_of(self.db, url) for url in self.postponed]
@@ -164,9 +174,13 @@ class Crawl:
         robots = self.robots_for(scope)
         if not robots.allows(item.url, self.options.user_agent):
             if robots.state is RobotsState.UNAVAILABLE:
-                # Nothing on this host may be asked for until robots.txt answers: stop (exit 3) and leave the URL
-                # as it is, so that an outage of robots.txt never uses up the pages' retries.
-                self.refusals = REFUSAL_LIMIT
+                # Nothing on this host may be asked for until robots.txt answers: stop (exit 3, or 5 when the site
+                # gave no answer at all) and leave the URL as it is, so that an outage of robots.txt never uses up
+                # the pages' retries.
+                self.halt = ((Status.UNREACHABLE, unreachable(scope.robots_url, robots.no_answer))
+                             if robots.no_answer else
+                             (Status.REFUSING, f"{scope.robots_url} could not be read ({robots.detail}); nothing "
+                                               "may be fetched until it can"))
                 return
             with self.db.atomic():
                 frontier.mark(self.db, item.url, State.ROBOTS, "disallowed by robots.txt")
@@ -194,7 +208,9 @@ class Crawl:
             with self.db.atomic():
                 self.run.record_failure(captures)
                 self.postpone(item, exc.reason)
+            self.note_no_answer(exc)
             return
+        self.unanswered = 0
         self.counts.requests += len(result.hops)
         self.counts.retried += result.retries
         if item.kind is Kind.ARTICLE and self.unchanged(item, result, scope):
@@ -294,6 +310,14 @@ class Crawl:
         frontier.postpone(self.db, item.url, error, item.attempts)
         self.postponed.add(item.url)
 
+    def note_no_answer(self, exc: FetchError) -> None:
+        """REFUSAL_LIMIT requests in a row with no response at all (no name, no connection, no answer): the site
+        is out of reach from here, and the run stops (exit 5) rather than wait on every URL's retries."""
+        self.unanswered = self.unanswered + 1 if exc.no_answer else 0
+        if self.unanswered >= REFUSAL_LIMIT:
+            self.halt = (Status.UNREACHABLE, unreachable(exc.url, exc.no_answer)
+                         + f", {self.unanswered} requests in a row")
+
     # -- politeness ----------------------------------------------------------------------------------------
     def note_refusal(self, scope: Scope | None, exchange: Exchange) -> None:
         """REFUSAL_LIMIT refusals in a row stop the run; each one lengthens the pause (at least Retry-After)."""
@@ -310,6 +334,7 @@ class Crawl:
     def robots_for(self, scope: Scope) -> Robots:
         robots = self.robots.get(scope.netloc)
         if robots is None or (robots.state is RobotsState.UNAVAILABLE and time.monotonic() >= robots.retry_after):
+            self.progress(f"robots.txt {scope.robots_url}")
             result, robots = fetch_robots(self.session, scope, self.options.policy)
             self.counts.requests += len(result.hops) if result else 1
             if result and result.hops:
@@ -336,7 +361,8 @@ def run_crawl(options: CrawlOptions, progress: Callable[[str], None] | None = No
             recover_open_files(options.warc_directory)
         crawl = Crawl(options, run.db, run, progress)
         try:
-            stopped = crawl.walk()
+            with reporting_retries(crawl.progress):
+                stopped = crawl.walk()
             if options.drift_check:
                 run.check_health()
         except BaseException:
@@ -344,4 +370,4 @@ def run_crawl(options: CrawlOptions, progress: Callable[[str], None] | None = No
                 crawl.archive.close()
             raise
         crawl.archive.close()
-        return run.finish(stopped)
+        return run.finish(stopped, crawl.halt[1] if crawl.halt else None)
