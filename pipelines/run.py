@@ -49,6 +49,8 @@ class Status(StrEnum):
     ERRORS = "errors"  # finished, but some pages failed or some files were damaged
     REFUSING = "refusing"  # stopped early: the site kept refusing (rate limits, block pages)
     MAX_ARTICLES = "max-articles"  # stopped early: --max-articles reached
+    MAX_REQUESTS = "max-requests"  # stopped early: --max-requests reached
+    UNREACHABLE = "unreachable"  # stopped early: no answer from the site (name lookup, connection, timeout)
     ABORTED = "aborted"  # stopped by an error the run could not go on after (a full disk, Ctrl-C)
     INTERRUPTED = "interrupted"  # the process died mid-run; closed by a later run
 
@@ -58,7 +60,8 @@ _ALWAYS = ("new", "updated", "unchanged", "failed")
 _LABELS = {"listing": "listing pages", "article_part": "later pages of articles", "dropped": "dropped by validation",
            "block_page": "block pages", "error_page": "error pages", "no_article": "not an article",
            "not_html": "not HTML", "redirect": "redirects", "gone": "gone", "http_error": "HTTP errors",
-           "skipped": "skipped", "retried": "retried", "robots": "disallowed by robots.txt"}
+           "skipped": "skipped", "retried": "retried", "robots": "disallowed by robots.txt",
+           "deferred": "listing pages left for the next run"}
 
 
 @dataclass
@@ -83,6 +86,7 @@ class Counts:
     retried: int = 0  # requests repeated after an error (the crawl)
     requests: int = 0  # requests sent (the crawl)
     robots: int = 0  # URLs robots.txt disallowed (the crawl)
+    deferred: int = 0  # listing pages a bound left for the next run (the crawl)
 
     def add(self, what: Kind | Stored) -> None:
         """One more of an outcome's kind, or of what storing an article did."""
@@ -110,16 +114,20 @@ class RunResult:
     run_id: int
     counts: Counts
     errors: list[str] = field(default_factory=list)  # one line each: damaged files, pages that failed for good
-    stopped: Status | None = None  # REFUSING or MAX_ARTICLES when the run stopped early
+    stopped: Status | None = None  # why the run stopped early (REFUSING, UNREACHABLE, MAX_ARTICLES …)
     health: list[str] = field(default_factory=list)  # the health lines (pipelines.health)
     drift: bool = False
+    notes: list[str] = field(default_factory=list)  # one line each: a bound that was reached, what it left
+    reason: str | None = None  # in words, why the run stopped early (also in the runs row's error)
 
     @property
     def exit_code(self) -> int:
         """0 done, 1 a page failed or a file was damaged (each an error line), 3 the site kept refusing, 4 template
-        drift."""
+        drift, 5 the site could not be reached."""
         if self.stopped is Status.REFUSING:
             return 3
+        if self.stopped is Status.UNREACHABLE:
+            return 5
         if self.drift:
             return 4
         return 1 if self.errors else 0
@@ -158,6 +166,7 @@ class Run:
         self.job = job
         self.counts = Counts()
         self.errors: list[str] = []
+        self.notes: list[str] = []
         self.health: list[str] = []
         self.drift = False
 
@@ -258,6 +267,10 @@ class Run:
         """A problem to tell the user about at the end (a damaged file, a page that failed)."""
         self.errors.append(line)
 
+    def note(self, line: str) -> None:
+        """Something to tell the user at the end that is no error (a bound was reached, work left for later)."""
+        self.notes.append(line)
+
     # -- the end ---------------------------------------------------------------------------------------------
     def check_health(self) -> None:
         report = check_run(self.db, self.id)
@@ -265,10 +278,11 @@ class Run:
         self.health = health_lines(report)
         self.drift = any(col.drifts for col in report)
 
-    def finish(self, stopped: Status | None = None) -> RunResult:
+    def finish(self, stopped: Status | None = None, reason: str | None = None) -> RunResult:
+        """Write the run's end; ``reason`` says in words why it stopped early (kept in the row's error)."""
         status = stopped or (Status.ERRORS if self.errors else Status.OK)  # as the exit code: 1 with an error line
-        self._write_end(status, "\n".join(self.errors) or None)
-        return RunResult(self.id, self.counts, self.errors, stopped, self.health, self.drift)
+        self._write_end(status, "\n".join([*([reason] if reason else []), *self.errors]) or None)
+        return RunResult(self.id, self.counts, self.errors, stopped, self.health, self.drift, self.notes, reason)
 
     def abort(self, exc: BaseException) -> None:
         """Record the run as aborted if the database still can; the first error is the one to report."""

@@ -8,3 +8,8 @@ PARSER_VERSION = "2"  # 2: collection and column read by the parser; one CJK def
 USER_AGENT = (
     f"chaozhou-archive/{__version__} (+https://github.com/chaozhou-archive/chaozhou-archive; polite archiver)"
 )
+
+# How far one crawl walks listings (docs/reliability.md, "A run always ends", says why these numbers): pages of one
+# pager followed page to page, and listing pages in all. What lies beyond waits in the frontier for the next run.
+MAX_PAGES_PER_LISTING = 100
+MAX_LISTING_PAGES = 1000

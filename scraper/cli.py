@@ -18,10 +18,10 @@ import click
 
 from pipelines.errors import ArchiveBusy, ArchiveError, StorageError
 from pipelines.item import Article
-from pipelines.run import RunResult
+from pipelines.run import RunResult, Status
 from pipelines.warc import is_warc, warc_directory
 
-from . import __version__
+from . import MAX_LISTING_PAGES, MAX_PAGES_PER_LISTING, __version__
 from .errors import NotAnArticle, ScraperError
 
 SAMPLE_URL = "https://gdxk.southcn.com/cz/llwzllzz/content/post_000001.html"
@@ -160,19 +160,33 @@ def import_(files, db_path, url, sample, drift_check):
 @click.option("--delay", type=click.FloatRange(min=0), default=1.0, show_default=True,
               help="Seconds between requests (randomised ×0.5–1.5; robots.txt Crawl-delay is a floor)")
 @click.option("--max-articles", type=click.IntRange(min=1), help="Stop after this many articles")
+@click.option("--max-requests", type=click.IntRange(min=1),
+              help="Stop after this many HTTP requests (robots.txt, listings, articles, redirects, retries)")
+@click.option("--max-pages-per-listing", type=click.IntRange(min=1), default=MAX_PAGES_PER_LISTING,
+              show_default=True, help="Follow one listing's pager this many pages per run; the next run goes on")
+@click.option("--max-listing-pages", type=click.IntRange(min=1), default=MAX_LISTING_PAGES, show_default=True,
+              help="Fetch at most this many listing pages per run; the rest wait for the next run")
 @click.option("--recheck-days", type=click.FloatRange(min=0), default=3.0, show_default=True,
               help="Re-check articles published this recently with a conditional GET")
+@click.option("--sample", is_flag=True,
+              help="Crawl the bundled sample pages, served on 127.0.0.1 by this command (no network needed)")
 @drift_check_option
-def crawl(urls, db_path, warc_dir, delay, max_articles, recheck_days, drift_check):
+def crawl(urls, db_path, warc_dir, delay, max_articles, max_requests, max_pages_per_listing, max_listing_pages,
+          recheck_days, sample, drift_check):
     """Crawl the 潮州库 (or the collection, column or article at URLS) into the archive.
 
     Exit codes: 0 done, 1 some pages failed, 2 usage error or another crawl or import running, 3 the site is
-    refusing (rate limits or block pages), 4 the new articles show template drift (see the health lines).
+    refusing (rate limits or block pages), 4 the new articles show template drift (see the health lines), 5 the
+    site could not be reached (no name lookup, no connection, no answer).
     """
+    from contextlib import nullcontext
     from urllib.parse import urlsplit
 
     from .crawl import DEFAULT_START, CrawlOptions, run_crawl
+    from .sample import serving_sample
 
+    if sample and urls:
+        raise click.UsageError("--sample crawls the bundled sample; give no URLS with it")
     for url in urls:
         try:
             parts = urlsplit(url)
@@ -181,15 +195,22 @@ def crawl(urls, db_path, warc_dir, delay, max_articles, recheck_days, drift_chec
             parts = None
         if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
             raise click.BadParameter(f"{url!r} is not an http(s) URL", param_hint="URLS")
-    options = CrawlOptions(start_urls=list(urls) or [DEFAULT_START], db_path=db_path, warc_dir=warc_dir,
-                           delay=delay, max_articles=max_articles, recheck_days=recheck_days,
-                           drift_check=drift_check)
     progress = _progress_printer()
-    with storage_errors():
+    # The sample's server is this process's own, on 127.0.0.1: the crawl may connect there because its start
+    # URL names that address (scraper.netguard), as for any crawl pointed at a local mirror, and needs no pause.
+    with storage_errors(), (serving_sample() if sample else nullcontext()) as sample_url:
+        options = CrawlOptions(start_urls=[sample_url] if sample else list(urls) or [DEFAULT_START],
+                               db_path=db_path, warc_dir=warc_dir, delay=0 if sample else delay,
+                               max_articles=max_articles, max_requests=max_requests,
+                               max_pages_per_listing=max_pages_per_listing, max_listing_pages=max_listing_pages,
+                               recheck_days=recheck_days, drift_check=drift_check)
         result = run_crawl(options, progress)
     progress(None)
-    if result.exit_code == 3:
-        click.echo("Stopped: the site keeps refusing (rate limit or block page); try again later.", err=True)
+    if result.stopped is Status.REFUSING:
+        click.echo(f"Stopped: {result.reason}; try again later.", err=True)
+    elif result.stopped is Status.UNREACHABLE:
+        click.echo(f"Stopped: {result.reason}. No route to the site from this machine? `scraper crawl --sample` "
+                   "shows the crawl on bundled pages.", err=True)
     finish(result, db_path)
 
 
@@ -208,6 +229,8 @@ def finish(result: RunResult, db_path: str) -> NoReturn:
     """What every job prints at its end: the problems, one summary line, the health lines; then its exit code."""
     for error in result.errors:
         click.echo(f"Error: {error}", err=True)
+    for note in result.notes:
+        click.echo(f"Note: {note}")
     click.echo(f"{db_path}: {result.counts.summary()}")
     for line in result.health:
         click.echo(line, err=result.drift)

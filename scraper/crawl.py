@@ -23,7 +23,7 @@ from pipelines.warc import Exchange, WarcArchive, payload_digest, recover_open_f
 from . import PARSER_VERSION, __version__, frontier
 from .crawl_config import DEFAULT_START, REFUSAL_LIMIT, CrawlOptions  # noqa: F401 (DEFAULT_START: the CLI's)
 from .discover import Listing, links_of
-from .fetch import FetchError, FetchResult, OutOfScope, fetch, make_session
+from .fetch import FetchError, FetchResult, NoAnswer, OutOfScope, fetch, make_session, reporting_retries
 from .frontier import State
 from .ingest import Reading, read_response
 from .multipage import PageSource
@@ -37,6 +37,11 @@ _RETRY = (Kind.BLOCK_PAGE, Kind.FAILED, Kind.HTTP_ERROR, Kind.REDIRECT)
 # What a page the crawl took for a listing may turn out to be and still be walked: a listing, or a page of links
 # with no article on it (a home page whose URL no template declares).
 _WALKED = (Kind.LISTING, Kind.NO_ARTICLE)
+
+
+def unreachable(url: str, why: NoAnswer) -> str:
+    """The line that says the site could not be reached, and why (stored in the run's row, shown once)."""
+    return f"could not reach {urlsplit(url).hostname}: {why} (asking for {url})"
 
 
 def start_scopes(urls: list[str]) -> dict[str, Scope]:
@@ -67,7 +72,12 @@ class Crawl:
         self.robots: dict[str, Robots] = {}
         self.throttles: dict[str, Throttle] = {}
         self.refusals = 0
+        self.unanswered = 0  # requests in a row that got no response at all
+        self.halt: tuple[Status, str] | None = None  # why the run must stop now, and that in words
         self.postponed: set[str] = set()
+        self.listings_fetched = 0  # listing pages asked for in this run (--max-listing-pages)
+        self.pager_depth: dict[str, int] = {}  # a listing page's place in the pager chain walked in this run
+        self.deferred: set[str] = set()  # listing pages past --max-pages-per-listing: left for the next run
         self.archive = WarcArchive(options.warc_directory, {
             "software": f"chaozhou-archive/{__version__}",
             "http-header-user-agent": options.user_agent,
@@ -77,17 +87,27 @@ class Crawl:
 
     # -- the run -------------------------------------------------------------------------------------------
     def walk(self) -> Status | None:
-        """Visit due URLs until none is left; returns why the walk stopped early (None: it did not)."""
+        """Visit due URLs until none is left or a bound is reached; returns why the walk stopped early (None: it
+        did not). Articles go before listings (frontier.next_due), and listings are walked only so far in one run
+        (--max-pages-per-listing, --max-listing-pages): what lies beyond waits in the frontier for the next run."""
         self.seed()
         stopped = None
-        while (item := frontier.next_due(self.db)) is not None:
-            if self.options.max_articles is not None and self.counts.articles >= self.options.max_articles:
-                stopped = Status.MAX_ARTICLES
+        while (stopped := self.bound_reached()) is None:
+            kinds = frontier.KINDS if self.listings_fetched < self.options.max_listing_pages else (Kind.ARTICLE,)
+            item = frontier.next_due(self.db, kinds, skip=self.deferred)
+            if item is None:
                 break
+            if item.kind is Kind.LISTING and self.pager_depth.get(item.url, 1) > self.options.max_pages_per_listing:
+                self.deferred.add(item.url)  # left pending: the next run walks on from this page
+                continue
             self.visit(item)
-            if self.refusals >= REFUSAL_LIMIT:
-                stopped = Status.REFUSING
+            if self.refusals >= REFUSAL_LIMIT and self.halt is None:
+                self.halt = (Status.REFUSING, f"the site refused {REFUSAL_LIMIT} requests in a row (rate limit or "
+                                              "block page)")
+            if self.halt is not None:
+                stopped = self.halt[0]
                 break
+        self.report_bounds(stopped)
         states = [frontier.state_of(self.db, url) for url in self.postponed]
         waiting, given_up = states.count(State.PENDING), states.count(State.FAILED)
         if waiting or given_up:
@@ -96,6 +116,36 @@ class Crawl:
                 f"later try, {given_up} were given up after {frontier.MAX_ATTEMPTS} tries (the frontier's "
                 "last_error column says why)")
         return stopped
+
+    def bound_reached(self) -> Status | None:
+        """MAX_ARTICLES or MAX_REQUESTS once the run has done what --max-articles or --max-requests allow."""
+        options, counts = self.options, self.counts
+        if options.max_articles is not None and counts.articles >= options.max_articles:
+            return Status.MAX_ARTICLES
+        if options.max_requests is not None and counts.requests + counts.retried >= options.max_requests:
+            return Status.MAX_REQUESTS
+        return None
+
+    def report_bounds(self, stopped: Status | None) -> None:
+        """One line for each bound the run reached, and the listing pages it left, counted as deferred."""
+        options = self.options
+        if self.deferred:
+            self.counts.deferred += len(self.deferred)
+            self.run.note(
+                f"{len(self.deferred)} listing(s) walked no further than --max-pages-per-listing "
+                f"{options.max_pages_per_listing} pages in this run; the next run goes on from "
+                f"{min(self.deferred)}" + (f" and {len(self.deferred) - 1} more" if len(self.deferred) > 1 else ""))
+        if self.listings_fetched >= options.max_listing_pages and stopped is None:
+            left = frontier.pending(self.db, Kind.LISTING) - len(self.deferred)
+            if left:
+                self.counts.deferred += left
+                self.run.note(f"the run reached --max-listing-pages {options.max_listing_pages}; {left} listing "
+                              "page(s) wait in the frontier for the next run")
+        if stopped in (Status.MAX_ARTICLES, Status.MAX_REQUESTS):
+            option, value = (("--max-articles", options.max_articles) if stopped is Status.MAX_ARTICLES
+                             else ("--max-requests", options.max_requests))
+            left = frontier.pending(self.db, Kind.LISTING) + frontier.pending(self.db, Kind.ARTICLE)
+            self.run.note(f"stopped at {option} {value}; {left} URL(s) wait in the frontier for the next run")
 
     def seed(self) -> None:
         with self.db.atomic():
@@ -125,16 +175,24 @@ class Crawl:
         robots = self.robots_for(scope)
         if not robots.allows(item.url, self.options.user_agent):
             if robots.state is RobotsState.UNAVAILABLE:
-                # Nothing on this host may be asked for until robots.txt answers: stop (exit 3) and leave the URL
-                # as it is, so that an outage of robots.txt never uses up the pages' retries.
-                self.refusals = REFUSAL_LIMIT
+                # Nothing on this host may be asked for until robots.txt answers: stop (exit 3, or 5 when the site
+                # gave no answer at all) and leave the URL as it is, so that an outage of robots.txt never uses up
+                # the pages' retries.
+                self.halt = ((Status.UNREACHABLE, unreachable(scope.robots_url, robots.no_answer))
+                             if robots.no_answer else
+                             (Status.REFUSING, f"{scope.robots_url} could not be read ({robots.detail}); nothing "
+                                               "may be fetched until it can"))
                 return
             with self.db.atomic():
                 frontier.mark(self.db, item.url, State.ROBOTS, "disallowed by robots.txt")
             self.counts.robots += 1
             return
+        if self.bound_reached():  # robots.txt used the last request --max-requests allows: the URL waits
+            return
         self.throttle_for(scope, robots).wait()
         self.progress(f"{item.kind.value} {item.url}")
+        if item.kind is Kind.LISTING:
+            self.listings_fetched += 1
 
         # Every redirect hop must be in scope and allowed by robots.txt, not only the URL first asked for.
         def allowed(url: str) -> bool:
@@ -152,7 +210,9 @@ class Crawl:
             with self.db.atomic():
                 self.run.record_failure(captures)
                 self.postpone(item, exc.reason)
+            self.note_no_answer(exc)
             return
+        self.unanswered = 0
         self.counts.requests += len(result.hops)
         self.counts.retried += result.retries
         # A URL tried again after a failure is read in full: what is stored of it may be incomplete (a long
@@ -282,11 +342,20 @@ class Crawl:
         all_new = bool(listing.articles) and new == len(listing.articles)
         if listing.next_pages and (first_visit or all_new):
             frontier.queue_once(self.db, listing.next_pages[0], Kind.LISTING, self.run.id, found_on=item.url)
+            self.pager_depth[listing.next_pages[0]] = self.pager_depth.get(item.url, 1) + 1
 
     def postpone(self, item: frontier.Item, error: str) -> None:
         """Try the URL again later (or give up on it after frontier.MAX_ATTEMPTS); it counts against this run."""
         frontier.postpone(self.db, item.url, error, item.attempts)
         self.postponed.add(item.url)
+
+    def note_no_answer(self, exc: FetchError) -> None:
+        """REFUSAL_LIMIT requests in a row with no response at all (no name, no connection, no answer): the site
+        is out of reach from here, and the run stops (exit 5) rather than wait on every URL's retries."""
+        self.unanswered = self.unanswered + 1 if exc.no_answer else 0
+        if self.unanswered >= REFUSAL_LIMIT:
+            self.halt = (Status.UNREACHABLE, unreachable(exc.url, exc.no_answer)
+                         + f", {self.unanswered} requests in a row")
 
     # -- politeness ----------------------------------------------------------------------------------------
     def note_refusal(self, scope: Scope | None, exchange: Exchange) -> None:
@@ -304,6 +373,7 @@ class Crawl:
     def robots_for(self, scope: Scope) -> Robots:
         robots = self.robots.get(scope.netloc)
         if robots is None or (robots.state is RobotsState.UNAVAILABLE and time.monotonic() >= robots.retry_after):
+            self.progress(f"robots.txt {scope.robots_url}")
             result, robots = fetch_robots(self.session, scope, self.options.policy)
             self.counts.requests += len(result.hops) if result else 1
             if result and result.hops:
@@ -335,7 +405,8 @@ def run_crawl(options: CrawlOptions, progress: Callable[[str], None] | None = No
             recover_open_files(options.warc_directory)
         crawl = Crawl(options, run.db, run, progress)
         try:
-            stopped = crawl.walk()
+            with reporting_retries(crawl.progress):
+                stopped = crawl.walk()
             if options.drift_check:
                 run.check_health()
         except BaseException:
@@ -343,4 +414,4 @@ def run_crawl(options: CrawlOptions, progress: Callable[[str], None] | None = No
                 crawl.archive.close()
             raise
         crawl.archive.close()
-        return run.finish(stopped)
+        return run.finish(stopped, crawl.halt[1] if crawl.halt else None)

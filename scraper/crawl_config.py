@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pipelines.warc import warc_directory
 
-from . import USER_AGENT
+from . import MAX_LISTING_PAGES, MAX_PAGES_PER_LISTING, USER_AGENT
 from .fetch import FetchPolicy
 from .polite import MAX_CRAWL_DELAY
 
@@ -24,6 +24,9 @@ class CrawlOptions:
     backoff_start: float = 5.0  # the pause after a refusal, doubling with each further one (polite.Throttle)
     max_articles: int | None = None
     max_crawl_delay: float = MAX_CRAWL_DELAY  # a longer robots.txt Crawl-delay is cut to this
+    max_requests: int | None = None  # every request: robots.txt, listings, articles, redirect hops, retries
+    max_pages_per_listing: int = MAX_PAGES_PER_LISTING
+    max_listing_pages: int = MAX_LISTING_PAGES
     recheck_days: float = 3.0
     drift_check: bool = True
     user_agent: str = USER_AGENT

@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from enum import StrEnum
 from urllib.parse import urljoin, urlsplit
 
 import requests
 from urllib3.exceptions import HTTPError as Urllib3HTTPError
-from urllib3.exceptions import NewConnectionError
+from urllib3.exceptions import NameResolutionError, NewConnectionError
 from urllib3.exceptions import TimeoutError as Urllib3TimeoutError
 from urllib3.util.retry import Retry
 
@@ -28,13 +32,24 @@ from .urls import request_url
 RETRY_STATUSES = (429, 500, 502, 503, 504)
 
 
-class FetchError(ScraperError):
-    """A fetch that failed after its retries; the URL stays in the frontier for a later try."""
+class NoAnswer(StrEnum):
+    """Why a request got no response at all: the site could not be reached from here (the text is for people)."""
 
-    def __init__(self, url: str, reason: str, hops: list[Exchange] | None = None):
+    NAME_LOOKUP = "name lookup failed"
+    REFUSED = "connection refused"
+    NO_ROUTE = "could not connect"
+    TIMEOUT = "timed out with no answer"
+
+
+class FetchError(ScraperError):
+    """A fetch that failed after its retries; the URL stays in the frontier for a later try. ``no_answer`` says
+    why, when no response came at all (None: the site answered, badly)."""
+
+    def __init__(self, url: str, reason: str, hops: list[Exchange] | None = None, no_answer: NoAnswer | None = None):
         self.url = url
         self.reason = reason
         self.hops = hops or []
+        self.no_answer = no_answer
         super().__init__(f"{url}: {reason}")
 
 
@@ -79,7 +94,7 @@ def make_session(policy: FetchPolicy | None = None, user_agent: str = USER_AGENT
     """A session that retries, ignores the environment, and connects to a private or loopback address only for
     a host named as one (127.0.0.1, localhost) or listed in allow_private (see scraper.netguard)."""
     policy = policy or FetchPolicy()
-    retry = Retry(
+    retry = _ReportingRetry(
         total=policy.retries, connect=policy.retries, read=policy.retries, status=policy.retries,
         redirect=0, raise_on_redirect=False, raise_on_status=False,
         status_forcelist=RETRY_STATUSES, allowed_methods=("GET", "HEAD"),
@@ -172,8 +187,9 @@ def _get_once(session, url, policy, extra_headers) -> tuple[Exchange, int]:
             raise FetchError(url, f"request failed: unreadable response ({_short(exc)})") from None
         except requests.exceptions.RequestException as exc:
             if watch.fired:
-                raise FetchError(url, f"timed out: no whole response head within {policy.deadline:g}s") from None
-            raise FetchError(url, _why(exc)) from None
+                raise FetchError(url, f"timed out: no whole response head within {policy.deadline:g}s",
+                                 no_answer=NoAnswer.TIMEOUT) from None
+            raise FetchError(url, _why(exc), no_answer=no_answer(_last_error(exc))) from None
         retries = len(response.raw.retries.history) if getattr(response.raw, "retries", None) else 0
         try:
             body = _read_body(response, url, policy, watch)
@@ -210,6 +226,55 @@ def _read_body(response: requests.Response, url: str, policy: FetchPolicy, watch
     if declared and declared.isdigit() and len(body) < int(declared):
         raise BodyError(url, f"body: short body ({len(body)} of {declared} bytes)")
     return body
+
+
+def _last_error(exc: requests.exceptions.RequestException) -> BaseException:
+    """urllib3's last error after its retries (a MaxRetryError's reason), or the error itself."""
+    return (getattr(exc.args[0], "reason", None) if exc.args else None) or exc
+
+
+def no_answer(error: BaseException | None) -> NoAnswer | None:
+    """Why no response came, by the error's type (requests', urllib3's or the socket's); None when one came."""
+    if isinstance(error, NameResolutionError):
+        return NoAnswer.NAME_LOOKUP
+    if isinstance(error, NewConnectionError):  # a subclass of urllib3's TimeoutError: asked before the timeouts
+        cause = error.__cause__ or error.__context__
+        if isinstance(cause, ConnectionRefusedError):
+            return NoAnswer.REFUSED
+        return NoAnswer.TIMEOUT if isinstance(cause, TimeoutError) else NoAnswer.NO_ROUTE
+    if isinstance(error, requests.exceptions.Timeout | Urllib3TimeoutError):
+        return NoAnswer.TIMEOUT
+    if isinstance(error, requests.exceptions.ConnectionError) and error is not _last_error(error):
+        return no_answer(_last_error(error))
+    return None
+
+
+# -- telling the user about retries (urllib3 retries, and sleeps between, without a word otherwise) --------------
+_on_retry: ContextVar[Callable[[str], None] | None] = ContextVar("on_retry", default=None)
+
+
+class _ReportingRetry(Retry):
+    """urllib3's Retry, saying before each pause what failed and how long it waits (see ``reporting_retries``)."""
+
+    def sleep(self, response=None) -> None:
+        tell = _on_retry.get()
+        if tell is not None and self.history:
+            last = self.history[-1]
+            what = f"HTTP {last.status}" if last.status else (no_answer(last.error) or "request failed")
+            wait = self.get_retry_after(response) if response is not None else None
+            wait = wait if wait is not None else self.get_backoff_time()
+            tell(f"retry {len(self.history)} in {wait:.1f}s after: {what}")
+        super().sleep(response)
+
+
+@contextmanager
+def reporting_retries(tell: Callable[[str], None]) -> Iterator[None]:
+    """Inside the block, every retry made on this thread is told to ``tell`` before its pause."""
+    token = _on_retry.set(tell)
+    try:
+        yield
+    finally:
+        _on_retry.reset(token)
 
 
 def _why(exc: requests.exceptions.RequestException) -> str:

@@ -8,6 +8,7 @@ stored) or still pending, never half of each.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -84,20 +85,31 @@ def queue_once(db: Database, url: str, kind: Kind, run_id: int, found_on: str | 
         queue_again(db, url, kind, run_id, found_on=found_on)
 
 
-def next_due(db: Database, kinds: tuple[Kind, ...] = KINDS) -> Item | None:
-    """The next pending URL whose retry time has come: listings before articles, then in discovery order.
+def next_due(db: Database, kinds: tuple[Kind, ...] = KINDS, skip: Collection[str] = ()) -> Item | None:
+    """The next pending URL whose retry time has come (none of ``skip``): articles before listings, then in
+    discovery order. So the articles a listing page gave are fetched before the next listing page: a run always
+    makes progress, even on a site whose listings never end.
 
     One indexed query per kind (frontier(state, kind) keeps rowid order), so a pick costs the same with
     ten pending URLs or a hundred thousand.
     """
-    for kind in sorted(kinds, key=lambda k: k is not Kind.LISTING):
+    marks = ", ".join("?" * len(skip))
+    skipped = f"and url not in ({marks}) " if skip else ""
+    for kind in sorted(kinds, key=lambda k: k is not Kind.ARTICLE):
         row = db.execute(
             f"select url, kind, attempts, found_on, etag, last_modified, conditional, state_before from {TABLE} "
             "indexed by frontier_state_kind where state = 'pending' and kind = ? "
-            "and (next_try is null or next_try <= ?) order by rowid limit 1", [kind.value, utc_now()]).fetchone()
+            f"and (next_try is null or next_try <= ?) {skipped}order by rowid limit 1",
+            [kind.value, utc_now(), *skip]).fetchone()
         if row:
             return Item(row[0], Kind(row[1]), *row[2:6], bool(row[6]), row[7])
     return None
+
+
+def pending(db: Database, kind: Kind) -> int:
+    """How many URLs of a kind wait in the frontier (for a later run, once this one stops)."""
+    return db.execute(f"select count(*) from {TABLE} indexed by frontier_state_kind where state = 'pending' "
+                      "and kind = ?", [kind.value]).fetchone()[0]
 
 
 def mark(db: Database, url: str, state: State, error: str | None = None, etag: str | None = None,

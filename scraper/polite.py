@@ -15,7 +15,7 @@ from urllib3.util.retry import Retry
 
 from pipelines.errors import UnreadableBody
 
-from .fetch import FetchError, FetchPolicy, FetchResult, fetch
+from .fetch import FetchError, FetchPolicy, FetchResult, NoAnswer, fetch
 from .netguard import names_private_host
 from .urls import url_readings
 
@@ -96,6 +96,7 @@ class Robots:
     parser: Protego | None = None
     retry_after: float = 0.0  # monotonic time when an unavailable robots.txt may be asked again
     detail: str = ""
+    no_answer: NoAnswer | None = None  # unavailable because no response came at all (the site is out of reach)
 
     def allows(self, url: str, user_agent: str) -> bool:
         if self.state is RobotsState.ALLOW_ALL:
@@ -121,7 +122,8 @@ class Robots:
 def read_robots(result: FetchResult | None, error: FetchError | None, retry_in: float = 600.0) -> Robots:
     """RFC 9309: 2xx gives rules; 4xx allows everything; 5xx or no answer disallows until retried."""
     if result is None:
-        return Robots(RobotsState.UNAVAILABLE, retry_after=time.monotonic() + retry_in, detail=str(error))
+        return Robots(RobotsState.UNAVAILABLE, retry_after=time.monotonic() + retry_in, detail=str(error),
+                      no_answer=error.no_answer if error else None)
     final = result.final
     if 200 <= final.status < 300:
         try:

@@ -1,4 +1,5 @@
-"""Build ``scraper/samples/sample.warc.gz`` from the fixture pages: ``python -m scraper.sample``.
+"""The bundled sample: build ``scraper/samples/sample.warc.gz`` from the fixture pages (``python -m
+scraper.sample``), and serve its pages as a small site on 127.0.0.1 for ``scraper crawl --sample``.
 
 The pages are reconstructions (see tests/fixtures/pages and scraper/samples/reference-article.html), not
 captures of the live site; the WARC's warcinfo record says so. Output is reproducible: fixed dates and record
@@ -9,12 +10,21 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import resources
 from io import BytesIO
 from pathlib import Path
+from urllib.parse import urlsplit
 
+from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
+
+from .templates.gdxk import COLLECTIONS, COLUMNS
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ROOT / "tests" / "fixtures" / "pages"
@@ -79,6 +89,80 @@ def write_response(writer: WARCWriter, url: str, content_type: str | None, body:
                                        warc_headers_dict={"WARC-Date": date})
     record.rec_headers.replace_header("WARC-Record-ID", record_id(url, comment, date))
     writer.write_record(record)
+
+
+# -- the sample as a site: `scraper crawl --sample` ---------------------------------------------------------------
+SAMPLE_HOST = "gdxk.southcn.com"
+SAMPLE_PORT = 8098  # tried first, so that crawling the sample again gives the same URLs; else any free port
+PER_PAGE = 1  # articles per generated listing page: even this small sample has a pager to walk
+SAMPLE_ROBOTS = b"User-agent: *\nDisallow: /cz/search/\n"
+
+
+def sample_site() -> dict[str, tuple[str, bytes]]:
+    """Path -> (content type, body): the bundled WARC's article pages of the collection (/cz/), each once, with a
+    robots.txt, the collection's home page, and each column's listing pages, paginated."""
+    pages: dict[str, tuple[str, bytes]] = {}
+    with resources.files("scraper").joinpath("samples/sample.warc.gz").open("rb") as warc:
+        for record in ArchiveIterator(warc):
+            url = urlsplit(record.rec_headers.get_header("WARC-Target-URI") or "")
+            if (record.rec_type != "response" or url.hostname != SAMPLE_HOST or url.query
+                    or "/content/" not in url.path):
+                continue
+            pages.setdefault(url.path, (record.http_headers.get_header("Content-Type") or "text/html",
+                                        record.content_stream().read()))
+    columns: dict[str, list[str]] = {}
+    for path in sorted(pages):
+        columns.setdefault(path.split("/")[2], []).append(path)
+    site = {"/robots.txt": ("text/plain", SAMPLE_ROBOTS), **pages}
+    home = [f'<li><a href="/cz/{column}/">{COLUMNS.get(column, column)}</a></li>' for column in columns]
+    site["/cz/"] = _listing_page(COLLECTIONS["cz"], "".join(home) + '<li><a href="/cz/search/">search</a></li>')
+    for column, paths in columns.items():
+        chunks = [paths[i:i + PER_PAGE] for i in range(0, len(paths), PER_PAGE)]
+        for n, chunk in enumerate(chunks, 1):
+            links = "".join(f'<li><a href="{path}">{path.rsplit("/", 1)[1]}</a></li>' for path in chunk)
+            if n < len(chunks):
+                links += f'<li><a href="index_{n + 1}.html">下一页</a></li>'
+            page = _listing_page(COLUMNS.get(column, column), links)
+            site[f"/cz/{column}/" if n == 1 else f"/cz/{column}/index_{n}.html"] = page
+    return site
+
+
+def _listing_page(title: str, items: str) -> tuple[str, bytes]:
+    html = (f"<!DOCTYPE html><html><head><meta charset=utf-8><title>{title}</title></head><body><h1>{title}</h1>"
+            f"<ul>{items}</ul><p>Sample: reconstructed pages served on this machine by `scraper crawl --sample`."
+            "</p></body></html>")
+    return "text/html; charset=utf-8", html.encode("utf-8")
+
+
+@contextmanager
+def serving_sample() -> Iterator[str]:
+    """Serve the sample site on 127.0.0.1 while the block runs; yields the collection's start URL."""
+    site = sample_site()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server's naming
+            content_type, body = site.get(self.path, ("text/plain", b"not found"))
+            self.send_response(200 if self.path in site else 404)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    try:
+        server = ThreadingHTTPServer(("127.0.0.1", SAMPLE_PORT), Handler)
+    except OSError:  # taken (another sample crawl, or anything else): any free port will do
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/cz/"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 if __name__ == "__main__":

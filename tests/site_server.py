@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -45,6 +46,8 @@ class SiteServer:
     def __init__(self) -> None:
         self.routes: dict[str, list[Reply]] = {}
         self.hits: list[Hit] = []
+        # Pages made on demand for paths no route names (a site without end: an endless pager or calendar).
+        self.fallback: Callable[[str], Reply | None] | None = None
         self._lock = threading.Lock()
         server = self
 
@@ -56,6 +59,8 @@ class SiteServer:
                     server.hits.append(Hit(self.path, dict(self.headers), time.monotonic()))
                     replies = server.routes.get(self.path)
                     reply = (replies.pop(0) if len(replies) > 1 else replies[0]) if replies else None
+                if reply is None and server.fallback is not None:
+                    reply = server.fallback(self.path)
                 if reply is None:
                     reply = Reply(404, b"not found", {"Content-Type": "text/plain"})
                 if reply.delay:

@@ -231,7 +231,7 @@ def test_a_block_page_instead_of_a_listing_is_a_refusal(tmp_path, crawl, query):
 @pytest.mark.parametrize("name,behaviour,exit_code,stored", [
     ("robots.txt 404: everything allowed", fs.respond(404, b"nope"), 0, 4),
     ("robots.txt 503: nothing fetched, exit 3", fs.respond(503), 3, 0),
-    ("robots.txt timeout: nothing fetched, exit 3", fs.stall_headers(), 3, 0),
+    ("robots.txt timeout: nothing fetched, exit 5 (the site gave no answer)", fs.stall_headers(), 5, 0),
 ])
 def test_robots_faults_in_a_crawl(tmp_path, name, behaviour, exit_code, stored, crawl, query):
     coll = collection()
@@ -258,10 +258,10 @@ def test_a_huge_listing_and_a_gzip_bombed_listing_do_not_stop_the_run(tmp_path, 
     assert_archive_whole(tmp_path)
 
 
-def test_a_site_that_refuses_connections_stops_the_run_with_exit_3(tmp_path, query):
+def test_a_site_that_refuses_connections_stops_the_run_with_exit_5(tmp_path, query):
     # Nothing listens: robots.txt cannot be asked for, so nothing else is; the start page waits for the next run.
     port = fs.closed_port()
     stats = run_crawl(CrawlOptions([f"http://127.0.0.1:{port}/cz/"], db_path=str(tmp_path / "archive.db"), delay=0,
                                    policy=POLICY, drift_check=False))
-    assert stats.exit_code == 3
+    assert stats.exit_code == 5 and "connection refused" in stats.reason
     assert query("select state, attempts from frontier") == [("pending", 0)]

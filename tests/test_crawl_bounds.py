@@ -1,0 +1,131 @@
+"""A run always ends: an endless pager or calendar is walked only so far, articles are fetched between listing
+pages, and --max-articles / --max-requests bound the whole run. Against a loopback site that never runs out of
+listing pages (each with new article links)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+import pytest
+from click.testing import CliRunner
+
+from pipelines.run import Status
+from scraper.cli import cli
+from tests.collection import Story, article_html
+from tests.site_server import Reply
+
+# The old code walked the pager until the site ran out; the imitation runs out here, so that a crawl without
+# bounds ends too (and its test fails instead of hanging).
+SITE_END = 300
+PAGER = re.compile(r"^/cz/llwzllzz/(?:index(?:_(\d+))?\.html)?$")
+DAY = re.compile(r"^/cz/dsj/(\d{8})/$")
+ARTICLE = re.compile(r"^/cz/(llwzllzz|dsj)/content/post_(\d+)\.html$")
+LINKS_PER_PAGE = 2
+FIRST_DAY = date(2026, 1, 1)
+
+
+def page(links: str) -> Reply:
+    return Reply.html(f"<!DOCTYPE html><html><head><meta charset=utf-8><title>列表_潮州库</title></head><body>"
+                      f"<ul>{links}</ul></body></html>")
+
+
+def endless(path: str) -> Reply | None:
+    """An endless pager (index_N.html, each with new articles and 下一页) and an endless calendar (a page per
+    day, each linking to the next day and to that day's articles)."""
+    if m := PAGER.match(path):
+        n = int(m.group(1) or 1)
+        if n > SITE_END:
+            return None
+        posts = "".join(f'<li><a href="/cz/llwzllzz/content/post_{n * 10 + i}.html">文章{n}-{i}</a></li>'
+                        for i in range(LINKS_PER_PAGE))
+        return page(f'{posts}<a href="/cz/llwzllzz/index_{n + 1}.html">下一页</a>')
+    if m := DAY.match(path):
+        day = date(int(m.group(1)[:4]), int(m.group(1)[4:6]), int(m.group(1)[6:]))
+        n = (day - FIRST_DAY).days + 1
+        if not 0 < n <= SITE_END:
+            return None
+        later = day + timedelta(days=1)
+        posts = "".join(f'<li><a href="/cz/dsj/content/post_{n * 10 + i}.html">大事{n}-{i}</a></li>'
+                        for i in range(LINKS_PER_PAGE))
+        return page(f'{posts}<a href="/cz/dsj/{later:%Y%m%d}/">{later:%Y-%m-%d}</a>')
+    if m := ARTICLE.match(path):
+        post = int(m.group(2))
+        return Reply.html(article_html(Story(m.group(1), post, f"潮州理论文章第{post}篇的标题", "2020-10-13 11:13:14",
+                                             [f"第{post}篇文章的正文，潮州的历史与文化源远流长，值得细细品读。" * 12])))
+    return None
+
+
+@pytest.fixture
+def endless_site(site):
+    site.fallback = endless
+    return site
+
+
+def hits(server, pattern: re.Pattern) -> list[str]:
+    return [h.path for h in server.hits if pattern.match(h.path)]
+
+
+def stored(query) -> int:
+    return query("select count(*) from articles")[0][0]
+
+
+def test_an_endless_pager_is_walked_so_far_and_the_next_run_goes_on(endless_site, crawl, query):
+    first = crawl(endless_site, endless_site.base + "/cz/llwzllzz/", max_pages_per_listing=5, drift_check=False)
+    assert len(hits(endless_site, PAGER)) == 5
+    assert stored(query) == 5 * LINKS_PER_PAGE, "the articles of every page walked are stored"
+    assert first.exit_code == 0 and first.counts.deferred == 1
+    assert any("--max-pages-per-listing" in note and "index_6.html" in note for note in first.notes), first.notes
+    assert query("select state from frontier where url like '%index_6.html'") == [("pending",)]
+
+    second = crawl(endless_site, endless_site.base + "/cz/llwzllzz/", max_pages_per_listing=5, drift_check=False)
+    walked = hits(endless_site, PAGER)[5:]
+    assert "/cz/llwzllzz/index_6.html" in walked and "/cz/llwzllzz/index_10.html" in walked
+    assert "/cz/llwzllzz/index_11.html" not in walked
+    assert stored(query) == 10 * LINKS_PER_PAGE and second.counts.new == 5 * LINKS_PER_PAGE
+
+
+def test_an_endless_calendar_ends_at_the_runs_listing_bound(endless_site, crawl, query):
+    stats = crawl(endless_site, endless_site.base + "/cz/dsj/20260101/", max_listing_pages=8, drift_check=False)
+    assert len(hits(endless_site, DAY)) == 8
+    assert stored(query) == 8 * LINKS_PER_PAGE, "articles are fetched between the listing pages"
+    assert stats.exit_code == 0 and stats.counts.deferred == 1
+    assert any("--max-listing-pages" in note for note in stats.notes), stats.notes
+    assert query("select count(*) from frontier where state = 'pending' and kind = 'listing'") == [(1,)]
+
+
+def test_articles_come_between_listing_pages(endless_site, crawl):
+    crawl(endless_site, endless_site.base + "/cz/llwzllzz/", max_pages_per_listing=3, drift_check=False)
+    kinds = ["listing" if PAGER.match(h.path) else "article" for h in endless_site.hits if h.path != "/robots.txt"]
+    assert kinds == (["listing"] + ["article"] * LINKS_PER_PAGE) * 3
+
+
+def test_max_articles_bounds_a_run_on_an_endless_site(endless_site, crawl, query):
+    stats = crawl(endless_site, endless_site.base + "/cz/llwzllzz/", max_articles=10, drift_check=False)
+    assert stats.stopped is Status.MAX_ARTICLES and stats.exit_code == 0
+    assert stored(query) == 10
+    assert len(hits(endless_site, PAGER)) == 10 // LINKS_PER_PAGE
+
+
+def test_max_requests_bounds_every_request(endless_site, crawl, query):
+    stats = crawl(endless_site, endless_site.base + "/cz/llwzllzz/", max_requests=20, drift_check=False)
+    assert endless_site.count() == 20, "robots.txt, listings and articles: 20 requests in all"
+    assert stats.stopped is Status.MAX_REQUESTS and stats.exit_code == 0
+    assert any("--max-requests" in note for note in stats.notes)
+    assert stored(query) > 0
+
+
+@pytest.mark.slow  # 301 requests: about 16 s here
+def test_the_default_bounds_end_a_run_on_an_endless_pager(endless_site, crawl, query):
+    stats = crawl(endless_site, endless_site.base + "/cz/llwzllzz/", drift_check=False)
+    assert len(hits(endless_site, PAGER)) == 100 and stats.counts.deferred == 1
+    assert stored(query) == 100 * LINKS_PER_PAGE
+
+
+def test_the_command_reports_the_bound_on_one_line(endless_site, tmp_path):
+    result = CliRunner().invoke(cli, ["crawl", endless_site.base + "/cz/llwzllzz/", "--db", str(tmp_path / "a.db"),
+                                      "--delay", "0", "--max-pages-per-listing", "2", "--no-drift-check"])
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.output.splitlines() if "--max-pages-per-listing" in line]
+    assert len(lines) == 1 and "next run" in lines[0]
+    assert "listing pages left for the next run 1" in result.output
