@@ -10,9 +10,11 @@ from __future__ import annotations
 import json
 import os
 import sys
+import tempfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
-from typing import NoReturn
+from typing import BinaryIO, NoReturn
 
 import click
 
@@ -25,6 +27,8 @@ from . import __version__
 from .errors import NotAnArticle, ScraperError
 
 SAMPLE_URL = "https://gdxk.southcn.com/cz/llwzllzz/content/post_000001.html"
+# Characters that mean something in a `file:` URI (SQLite's): a query, a fragment, an escape.
+_URI_SPECIAL = ("#", "?", "%")
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -36,6 +40,12 @@ def fail(message: str, code: int = 1) -> NoReturn:
 def db_option(fn):
     return click.option("--db", "db_path", default="archive.db", show_default=True,
                         type=click.Path(dir_okay=False), help="SQLite database file")(fn)
+
+
+def init_option(fn):
+    return click.option("--init", is_flag=True,
+                        help="Add the archive's tables to a database that is not an archive (another "
+                             "application's); without it, such a database is refused and left as it was")(fn)
 
 
 def warc_dir_option(fn):
@@ -127,10 +137,11 @@ def parse(page, url, content_type, fmt, sample):
 @cli.command("import")
 @click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False))
 @db_option
+@init_option
 @url_option
 @click.option("--sample", is_flag=True, help="Import the bundled sample WARC (reconstructed 潮州库 pages)")
 @drift_check_option
-def import_(files, db_path, url, sample, drift_check):
+def import_(files, db_path, init, url, sample, drift_check):
     """Import WARC files (.warc, .warc.gz) and saved HTML pages into the archive.
 
     Reads every response as the crawl does and stores its article; running it again changes nothing, and a page
@@ -149,13 +160,14 @@ def import_(files, db_path, url, sample, drift_check):
     total = sum(os.path.getsize(f) for f in files)
     with storage_errors(), click.progressbar(length=total, label="Importing", file=sys.stderr,
                                              hidden=not sys.stderr.isatty()) as bar:
-        result = import_files(db_path, files, url, drift_check=drift_check, progress=bar.update)
+        result = import_files(db_path, files, url, drift_check=drift_check, progress=bar.update, init=init)
     finish(result, db_path)
 
 
 @cli.command()
 @click.argument("urls", nargs=-1)
 @db_option
+@init_option
 @warc_dir_option
 @click.option("--delay", type=click.FloatRange(min=0), default=1.0, show_default=True,
               help="Seconds between requests (randomised ×0.5–1.5; robots.txt Crawl-delay is a floor)")
@@ -163,7 +175,7 @@ def import_(files, db_path, url, sample, drift_check):
 @click.option("--recheck-days", type=click.FloatRange(min=0), default=3.0, show_default=True,
               help="Re-check articles published this recently with a conditional GET")
 @drift_check_option
-def crawl(urls, db_path, warc_dir, delay, max_articles, recheck_days, drift_check):
+def crawl(urls, db_path, init, warc_dir, delay, max_articles, recheck_days, drift_check):
     """Crawl the 潮州库 (or the collection, column or article at URLS) into the archive.
 
     Exit codes: 0 done, 1 some pages failed, 2 usage error or another crawl or import running, 3 the site is
@@ -183,7 +195,7 @@ def crawl(urls, db_path, warc_dir, delay, max_articles, recheck_days, drift_chec
             raise click.BadParameter(f"{url!r} is not an http(s) URL", param_hint="URLS")
     options = CrawlOptions(start_urls=list(urls) or [DEFAULT_START], db_path=db_path, warc_dir=warc_dir,
                            delay=delay, max_articles=max_articles, recheck_days=recheck_days,
-                           drift_check=drift_check)
+                           drift_check=drift_check, init=init)
     progress = _progress_printer()
     with storage_errors():
         result = run_crawl(options, progress)
@@ -320,7 +332,30 @@ def serve(db_path, port, host, datasette_args):
         open_archive(db_path, create=False).close()  # upgrade an older schema, and WAL mode, before serving
     except StorageError as exc:
         fail(str(exc))
-    sys.exit(run_datasette(db_path, host, port, list(datasette_args)))
+    with uri_safe_path(db_path) as path:
+        code = run_datasette(path, host, port, list(datasette_args))
+    sys.exit(code)
+
+
+@contextmanager
+def uri_safe_path(db_path: str) -> Iterator[str]:
+    """A path to the database that Datasette can open: itself, or a symbolic link to it in a temporary folder.
+
+    Datasette 0.65 writes the path into a ``file:`` URI as it is, so ``#`` and ``?`` end the file name there and
+    ``%`` starts an escape: it served another, new and empty, file (or crashed). The link is named as the file is,
+    those characters replaced (the name Datasette shows); SQLite follows it to the real file, whose WAL and
+    locks are the ones every other process uses.
+    """
+    real = os.path.realpath(db_path)
+    if not any(c in real for c in _URI_SPECIAL):
+        yield db_path
+        return
+    with tempfile.TemporaryDirectory(prefix="scraper-serve-") as folder:
+        if any(c in folder for c in _URI_SPECIAL):
+            fail(f"cannot serve {db_path}: rename it (or the temporary folder {folder}) without # ? or %")
+        link = os.path.join(folder, "".join("_" if c in _URI_SPECIAL else c for c in os.path.basename(real)))
+        os.symlink(real, link)
+        yield link
 
 
 def run_datasette(db_path: str, host: str, port: int, extra: list[str]) -> int:
@@ -359,25 +394,22 @@ def export(db_path, fmt, excel, since, output):
     Articles come in publication order; memory use stays flat however large the archive.
     """
     import sqlite3
-    from pathlib import Path
 
     from pipelines.export import ExportError, count_articles, export_articles
+    from pipelines.schema import check_archive, connect_readonly
 
-    if not Path(db_path).exists():
-        fail(f"{db_path} does not exist; run `scraper import` or `scraper crawl` first")
-    conn = sqlite3.connect(Path(db_path).resolve().as_uri() + "?mode=ro", uri=True)
+    try:
+        check_archive(db_path, create=False)
+    except StorageError as exc:
+        fail(str(exc))
+    if output != "-" and os.path.exists(output) and os.path.samefile(output, db_path):
+        fail(f"{output} is the archive itself; write the export to another file")
+    conn = connect_readonly(db_path)
     try:
         total = count_articles(conn, since)
-        out = sys.stdout.buffer if output == "-" else open(output, "wb")  # noqa: SIM115 (closed below)
-        try:
-            with click.progressbar(length=total, label="Exporting", file=sys.stderr,
-                                   hidden=not sys.stderr.isatty()) as bar:
-                count = export_articles(conn, out, fmt, excel=excel, since=since, progress=bar.update)
-        finally:
-            if out is not sys.stdout.buffer:
-                out.close()
-            else:
-                out.flush()
+        with output_file(output) as out, click.progressbar(length=total, label="Exporting", file=sys.stderr,
+                                                           hidden=not sys.stderr.isatty()) as bar:
+            count = export_articles(conn, out, fmt, excel=excel, since=since, progress=bar.update)
     except ExportError as exc:
         raise click.UsageError(str(exc)) from None
     except sqlite3.Error as exc:
@@ -386,3 +418,22 @@ def export(db_path, fmt, excel, since, output):
         conn.close()
     if output != "-":
         click.echo(f"{output}: {count} articles", err=True)
+
+
+@contextmanager
+def output_file(path: str) -> Iterator[BinaryIO]:
+    """The file to write, or standard output for ``-``; a file that cannot be made or written (no such folder,
+    a full disk, a closed pipe) is one line and exit code 1."""
+    name = "standard output" if path == "-" else path
+    try:
+        if path == "-":
+            yield sys.stdout.buffer
+            sys.stdout.buffer.flush()
+        else:
+            with open(path, "wb") as out:
+                yield out
+    except OSError as exc:
+        if path == "-":
+            # What is left in stdout's buffer would fail again as Python exits, with its own message.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        fail(f"cannot write {name}: {exc.strerror or exc}")

@@ -33,15 +33,16 @@ _SAVED_URL = (
 
 
 def import_files(db_path: str, paths: Iterable[str], url: str | None = None, *, drift_check: bool = True,
-                 progress: Callable[[int], None] | None = None) -> RunResult:
+                 progress: Callable[[int], None] | None = None, init: bool = False) -> RunResult:
     """Import WARC files and saved HTML pages (``url`` is the address of the HTML ones) under the archive's lock.
 
     Raises ``StorageError`` if the database cannot be written: the response being stored is rolled back, the
-    ones before it stay.
+    ones before it stay. ``NotAnArchive`` for another application's database, unless ``init``.
     """
     paths = list(paths)
     inputs = [os.path.abspath(p) for p in paths]  # as their captures name them
-    with open_run(db_path, Job.IMPORT, inputs, software=__version__, parser_version=PARSER_VERSION) as run:
+    with open_run(db_path, Job.IMPORT, inputs, software=__version__, parser_version=PARSER_VERSION,
+                  init=init) as run:
         for path in paths:
             import_file(run, path, url, progress)
         if drift_check:
