@@ -21,7 +21,7 @@ import click
 from pipelines.errors import ArchiveBusy, ArchiveError, StorageError
 from pipelines.item import Article
 from pipelines.run import RunResult
-from pipelines.warc import is_warc, warc_directory
+from pipelines.warc import warc_directory
 
 from . import __version__
 from .errors import NotAnArticle, ScraperError
@@ -142,12 +142,14 @@ def parse(page, url, content_type, fmt, sample):
 @click.option("--sample", is_flag=True, help="Import the bundled sample WARC (reconstructed 潮州库 pages)")
 @drift_check_option
 def import_(files, db_path, init, url, sample, drift_check):
-    """Import WARC files (.warc, .warc.gz) and saved HTML pages into the archive.
+    """Import WARC files (.warc, .warc.gz), ARC and WACZ files and saved HTML pages into the archive.
 
     Reads every response as the crawl does and stores its article; running it again changes nothing, and a page
     whose text changed keeps its earlier text as a version. Exit code 1 if a file is damaged or a page failed, 2
     if another crawl or import is writing the archive, 4 if the new articles show template drift.
     """
+    from pipelines.filekind import FileKind, file_kind
+
     from .importer import import_files
 
     files = list(files)
@@ -155,7 +157,7 @@ def import_(files, db_path, init, url, sample, drift_check):
         files.append(str(resources.files("scraper").joinpath("samples/sample.warc.gz")))
     if not files:
         raise click.UsageError("give one or more FILEs (WARC or saved HTML), or --sample")
-    if url and sum(1 for f in files if not is_warc(f)) > 1:
+    if url and sum(1 for f in files if file_kind(f) is FileKind.HTML) > 1:
         raise click.UsageError("--url names the address of one saved HTML file; import the others separately")
     total = sum(os.path.getsize(f) for f in files)
     with storage_errors(), click.progressbar(length=total, label="Importing", file=sys.stderr,
