@@ -7,9 +7,10 @@ memory and written whole; a write that fails (a full disk) is cut back off, so a
 record while its writer lives.
 
 Reading: any standard WARC (.warc or .warc.gz), an ARC file (as warcio converts it), or a WARC inside a WACZ
-(``read_warc``'s byte range; ``pipelines.filekind`` tells which a file is). A record gives its Capture (what the ``captures`` table keeps)
-and its Exchange: the payload as it was sent, still content-encoded, de-chunked. ``Exchange.decoded_body`` undoes
-the Content-Encoding with a size cap, so a gzip bomb the crawl refused to read is not inflated by a later reader.
+(``read_warc``'s byte range; ``pipelines.filekind`` tells which a file is). A record gives its Capture (what the
+``captures`` table keeps) and its Exchange: the payload as it was sent, still content-encoded, de-chunked.
+``Exchange.decoded_body`` undoes the Content-Encoding with a size cap, so a gzip bomb the crawl refused to read is
+not inflated by a later reader.
 A damaged WARC yields its good records, then raises ``WarcDamaged`` with the file and the offset where reading
 stopped.
 """
