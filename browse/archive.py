@@ -1,34 +1,33 @@
 """Which served databases are archives, and small helpers shared by the plugin modules.
 
-A database is an archive when it has an ``articles`` table and its search index (``articles_fts``); only those
-get our metadata, pages and queries, so other databases in the same Datasette keep Datasette's defaults.
+A database is an archive as ``pipelines.schema.database_kind`` decides it for every command (its schema steps are
+recorded); only those get our metadata, pages and queries, so other databases in the same Datasette (a blog's
+``articles`` table with its search index among them) keep Datasette's defaults and stay writable.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import time
-from pathlib import Path
 from weakref import WeakKeyDictionary
 
 from datasette.utils.asgi import NotFound
 
-from pipelines.search import FTS_TABLE
+from pipelines.schema import connect_readonly
+from pipelines.schema import is_archive as db_is_archive
 
-ARCHIVE_TABLES = ("articles", FTS_TABLE)
 # Re-check a database that had no archive tables after this many seconds (it may have been imported since).
 RECHECK_SECONDS = 5.0
 _known: WeakKeyDictionary = WeakKeyDictionary()  # Datasette -> {database name: (is_archive, checked_at)}
 
 
 def conn_is_archive(conn: sqlite3.Connection) -> bool:
-    """An archive has its articles table and their search index: the one test every plugin of the archive uses."""
+    """The one test every plugin of the archive uses (``pipelines.schema.is_archive``); a file that is no database
+    is no archive."""
     try:
-        rows = conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN (?, ?)", ARCHIVE_TABLES).fetchall()
+        return db_is_archive(conn)
     except sqlite3.Error:
         return False
-    return len(rows) == len(ARCHIVE_TABLES)
 
 
 def archive_names(datasette) -> list[str]:
@@ -41,7 +40,7 @@ def archive_names(datasette) -> list[str]:
         cached = known.get(name)
         if cached is None or (not cached[0] and time.monotonic() - cached[1] > RECHECK_SECONDS):
             try:
-                conn = sqlite3.connect(Path(db.path).resolve().as_uri() + "?mode=ro", uri=True)
+                conn = connect_readonly(db.path)
             except sqlite3.Error:
                 continue
             try:

@@ -5,7 +5,9 @@ nothing of its spiders).
 - ``run``: one crawl, import or reparse: its ``runs`` row, its counts, the pages it dropped; ``Run.record`` stores
   one Outcome (validate → normalise → version and store → search index) in one transaction
 - ``validate``, ``normalise``, ``version``, ``store``, ``search``: the steps, one module each
-- ``schema``: the archive's migrations and ``open_archive``; ``lock``: one writer per archive
-- ``warc``: WARC records, written and read back; ``health``: template drift; ``export``: CSV and JSON
+- ``schema``: the archive's migrations, ``open_archive``, and ``database_kind`` (is a file an archive?); ``lock``:
+  one writer per archive
+- ``warc``: WARC records, written and read back; ``filekind``: what a file to import is, from its first bytes;
+  ``health``: template drift; ``export``: CSV and JSON
 - ``times``, ``cjk``: the archive's one spelling of a moment, and which characters are Chinese
 """

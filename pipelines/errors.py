@@ -17,6 +17,10 @@ class ArchiveBusy(StorageError):
     """Another crawl, import or reparse is writing this archive: two runs never write one archive at once."""
 
 
+class NotAnArchive(StorageError):
+    """The database is not an archive (another application's, or empty where an archive must be): left untouched."""
+
+
 class SchemaTooNew(StorageError):
     """The archive was made by a newer release: its schema has migrations this release does not know."""
 

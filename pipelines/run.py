@@ -22,12 +22,12 @@ from enum import StrEnum
 
 from sqlite_utils import Database
 
-from .errors import Dropped, StorageError
+from .errors import Dropped
 from .health import check_run, health_lines, record_health
 from .item import Capture, Kind, Outcome
 from .lock import archive_lock
 from .normalise import normalise
-from .schema import open_archive, storage_error
+from .schema import check_archive, open_archive, storage_error
 from .store import Stored, adopt_alias, save_capture, seen_range, store_article, update
 from .times import utc_now
 from .validate import validate
@@ -135,14 +135,14 @@ class RunResult:
 
 @contextmanager
 def open_run(db_path: str | os.PathLike, job: Job, inputs: list[str], *, software: str, parser_version: str,
-             create: bool = True) -> Iterator[Run]:
+             create: bool = True, init: bool = False) -> Iterator[Run]:
     """What every job does around its work: take the archive's lock, open (or create) the archive, start a run;
     if the work fails, record the run as aborted and report SQLite's error as one line (``StorageError``). The job
-    ends with ``run.finish()`` inside the block."""
-    if not create and not os.path.exists(db_path):
-        raise StorageError(f"{db_path} does not exist; run `scraper crawl` or `scraper import` first")
+    ends with ``run.finish()`` inside the block. ``create`` and ``init`` say which files may become an archive
+    (``pipelines.schema.check_archive``); any other is refused before the lock file is made beside it."""
+    check_archive(db_path, create=create, init=init)
     with archive_lock(db_path, job):
-        db = open_archive(db_path, create=create)
+        db = open_archive(db_path, create=create, init=init)
         try:
             run = Run.start(db, job, inputs, software=software, parser_version=parser_version)
             try:

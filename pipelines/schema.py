@@ -13,14 +13,16 @@ when the version it was built with (``archive_meta``) is not ``pipelines.search.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+from enum import StrEnum
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from .errors import SchemaTooNew, StorageError
+from .errors import NotAnArchive, SchemaTooNew, StorageError
 from .search import SEARCH_TEXT_VERSION, rebuild_index
 
 MIGRATION_SET = "chaozhou-archive"
@@ -229,15 +231,85 @@ def known_migrations() -> list[str]:
     return [m.name for m in migrations._migrations]
 
 
-def open_archive(path: str | Path, *, create: bool = True) -> Database:
+class DatabaseKind(StrEnum):
+    """What a database file holds, as far as the archive is concerned (``database_kind``)."""
+
+    ARCHIVE = "archive"  # this project's schema steps are recorded in it
+    EMPTY = "empty"  # nothing yet: a new file, free to become an archive
+    OTHER = "other"  # another application's tables
+
+
+def database_kind(conn: sqlite3.Connection) -> DatabaseKind:
+    """Whether a database is an archive: the one test every command and the browse plugins ask.
+
+    An archive is a database whose ``_sqlite_migrations`` table records this project's migration set (every
+    release has kept it there since the first). Table names alone do not tell: ``articles`` with an ``articles_fts``
+    search index is what sqlite-utils makes of any blog's database. Raises ``sqlite3.DatabaseError`` for a file
+    that is no SQLite database.
+    """
+    names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+    if migrations.migrations_table in names and conn.execute(
+            f"SELECT 1 FROM [{migrations.migrations_table}] WHERE migration_set = ? LIMIT 1",
+            [MIGRATION_SET]).fetchone():
+        return DatabaseKind.ARCHIVE
+    # An application that claimed the file with an id or a version, but made no table yet, owns it all the same.
+    claimed = conn.execute("PRAGMA application_id").fetchone()[0] or conn.execute("PRAGMA user_version").fetchone()[0]
+    return DatabaseKind.OTHER if names or claimed else DatabaseKind.EMPTY
+
+
+def is_archive(conn: sqlite3.Connection) -> bool:
+    return database_kind(conn) is DatabaseKind.ARCHIVE
+
+
+def connect_readonly(path: str | os.PathLike) -> sqlite3.Connection:
+    """A connection that can never write, nor create the file: for reading and for deciding what a file is. The
+    path goes into a ``file:`` URI quoted, so a name with ``#``, ``?`` or ``%`` is that file and no other."""
+    return sqlite3.connect(Path(path).resolve().as_uri() + "?mode=ro", uri=True, timeout=BUSY_TIMEOUT)
+
+
+def check_archive(path: str | os.PathLike, *, create: bool = True, init: bool = False) -> None:
+    """Refuse, before anything is written (or any lock file made beside it), a database the job must not touch.
+
+    A job that reads (``create=False``) needs an archive. A job that writes may also start one in a new or empty
+    file, but adds its tables to another application's database only when told to (``init``, the ``--init``
+    option). Raises ``StorageError`` (``NotAnArchive`` for a database that is not one).
+    """
+    path = str(path)
+    if not os.path.exists(path):
+        if create:
+            return
+        raise StorageError(f"{path} does not exist; run `scraper crawl` or `scraper import` first")
+    try:
+        conn = connect_readonly(path)
+        try:
+            kind = database_kind(conn)
+            tables = [row[0] for row in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name LIMIT 4")]
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        raise storage_error(exc, path) from exc
+    if kind is DatabaseKind.ARCHIVE or (create and (kind is DatabaseKind.EMPTY or init)):
+        return
+    if kind is DatabaseKind.EMPTY:
+        raise NotAnArchive(f"{path} is an empty database, not an archive; run `scraper crawl` or `scraper import` "
+                           "first")
+    holds = f"its tables: {', '.join(tables[:3])}{', …' if len(tables) > 3 else ''}" if tables else "no tables"
+    hint = ("choose another --db, or give --init to add the archive's tables to it" if create
+            else "choose another --db")
+    raise NotAnArchive(f"{path} is not an archive but another application's database ({holds}); {hint}")
+
+
+def open_archive(path: str | Path, *, create: bool = True, init: bool = False) -> Database:
     """Open (or create) the archive, in WAL mode with foreign keys enforced, upgrading an older schema in place.
 
-    Raises ``SchemaTooNew`` for an archive from a newer release and ``StorageError`` when the file cannot be
+    ``create``: a new or empty file becomes an archive (else the archive must exist); ``init``: so does another
+    application's database (see ``check_archive``). Raises ``NotAnArchive`` for a database it may not make an
+    archive of, ``SchemaTooNew`` for an archive from a newer release and ``StorageError`` when the file cannot be
     opened or written (not a database, read-only, locked).
     """
     path = str(path)
-    if not create and not Path(path).exists():
-        raise StorageError(f"{path} does not exist; run `scraper crawl` or `scraper import` first")
+    check_archive(path, create=create, init=init)
     try:
         db = Database(connect(path))
         unknown = sorted(set(schema_version(db)) - set(known_migrations()))

@@ -6,9 +6,11 @@ NAME.warc.gz.open and renamed on close, so a file a killed run left behind is kn
 memory and written whole; a write that fails (a full disk) is cut back off, so a file never ends in half a
 record while its writer lives.
 
-Reading: any standard WARC (.warc or .warc.gz). A record gives its Capture (what the ``captures`` table keeps)
-and its Exchange: the payload as it was sent, still content-encoded, de-chunked. ``Exchange.decoded_body`` undoes
-the Content-Encoding with a size cap, so a gzip bomb the crawl refused to read is not inflated by a later reader.
+Reading: any standard WARC (.warc or .warc.gz), an ARC file (as warcio converts it), or a WARC inside a WACZ
+(``read_warc``'s byte range; ``pipelines.filekind`` tells which a file is). A record gives its Capture (what the
+``captures`` table keeps) and its Exchange: the payload as it was sent, still content-encoded, de-chunked.
+``Exchange.decoded_body`` undoes the Content-Encoding with a size cap, so a gzip bomb the crawl refused to read is
+not inflated by a later reader.
 A damaged WARC yields its good records, then raises ``WarcDamaged`` with the file and the offset where reading
 stopped.
 """
@@ -38,7 +40,6 @@ from .item import Capture
 from .times import parse_time, utc_from_text, utc_text
 
 OPEN_SUFFIX = ".open"
-WARC_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz")
 REVISIT_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
 REVISIT_IDENTICAL = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
 # Record types that carry a page. request, warcinfo, metadata and conversion records are not counted at all.
@@ -52,10 +53,6 @@ MAX_PAYLOAD = 64 * 1024 * 1024
 def payload_digest(body: bytes) -> str:
     """The WARC spelling of a digest (``sha1:`` + base32), so that file and WARC captures compare."""
     return "sha1:" + base64.b32encode(hashlib.sha1(body).digest()).decode("ascii")
-
-
-def is_warc(path: str | os.PathLike) -> bool:
-    return str(path).lower().endswith(WARC_SUFFIXES)
 
 
 def warc_directory(db_path: str | os.PathLike, warc_dir: str | os.PathLike | None = None) -> Path:
@@ -253,16 +250,20 @@ class Record:
         return self.record_type == "revisit"
 
 
-def read_warc(path: str | os.PathLike) -> Iterator[Record]:
-    """Yield each page record of the WARC at ``path``; raise ``WarcDamaged`` after the last good one."""
+def read_warc(path: str | os.PathLike, start: int = 0, size: int | None = None) -> Iterator[Record]:
+    """Yield each page record of the WARC (or ARC) at ``path``, or of the one in its ``size`` bytes from ``start``
+    (a WARC inside a WACZ); raise ``WarcDamaged`` after the last good one. Offsets are the file's."""
     warc_file = os.path.abspath(path)
     with open(path, "rb") as fh:
-        records = ArchiveIterator(fh)
-        good_end = 0
+        # arc2warc: an ARC record reads as the WARC response record it would be.
+        records = ArchiveIterator(_Slice(fh, start, size) if start or size is not None else fh, arc2warc=True)
+        good_end = start
         try:
             for raw in records:
                 record = _page_record(raw, warc_file)
-                offset, length = records.get_record_offset(), records.get_record_length()
+                offset, length = start + records.get_record_offset(), records.get_record_length()
+                if offset < good_end or length < 0:  # a file gzipped whole (pipelines.filekind tells it first)
+                    raise WarcDamaged(str(path), good_end, "its gzip members do not hold one record each")
                 if record is None:
                     good_end = offset + length
                     continue
@@ -280,6 +281,25 @@ def read_warc(path: str | os.PathLike) -> Iterator[Record]:
             raise WarcDamaged(str(path), good_end, printable(str(exc)) or type(exc).__name__) from exc
 
 
+class _Slice:
+    """The bytes of an open file from ``start``, ``size`` of them: a WARC stored inside a WACZ, as a file."""
+
+    def __init__(self, f, start: int, size: int | None):
+        f.seek(start)
+        self.f, self.start, self.left = f, start, size
+
+    def read(self, size: int = -1) -> bytes:
+        if self.left is not None:
+            size = self.left if size < 0 else min(size, self.left)
+        data = self.f.read(size)
+        if self.left is not None:
+            self.left -= len(data)
+        return data
+
+    def tell(self) -> int:
+        return self.f.tell() - self.start
+
+
 def read_record(path: str | os.PathLike, offset: int) -> Record:
     """The page record at ``offset`` in ``path`` (or in ``path``.open, while its writer lives).
 
@@ -291,7 +311,7 @@ def read_record(path: str | os.PathLike, offset: int) -> Record:
     with open(path, "rb") as f:
         f.seek(offset)
         try:
-            raw = next(iter(ArchiveIterator(f)))
+            raw = next(iter(ArchiveIterator(f, arc2warc=True)))
             record = _page_record(raw, os.path.abspath(path))
         except (StopIteration, ArchiveLoadFailed, zlib.error, EOFError, ValueError, IndexError, AttributeError,
                 TypeError) as exc:

@@ -10,19 +10,21 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
-from typing import NoReturn
+from typing import BinaryIO, NoReturn
 
 import click
 
 from pipelines.errors import ArchiveBusy, ArchiveError, StorageError
 from pipelines.item import Article
 from pipelines.run import RunResult, Status
-from pipelines.warc import is_warc, warc_directory
+from pipelines.warc import warc_directory
 
 from . import MAX_LISTING_PAGES, MAX_PAGES_PER_LISTING, __version__
 from .errors import NotAnArticle, ScraperError
+from .serving import run_datasette, uri_safe_path
 
 SAMPLE_URL = "https://gdxk.southcn.com/cz/llwzllzz/content/post_000001.html"
 
@@ -36,6 +38,12 @@ def fail(message: str, code: int = 1) -> NoReturn:
 def db_option(fn):
     return click.option("--db", "db_path", default="archive.db", show_default=True,
                         type=click.Path(dir_okay=False), help="SQLite database file")(fn)
+
+
+def init_option(fn):
+    return click.option("--init", is_flag=True,
+                        help="Add the archive's tables to a database that is not an archive (another "
+                             "application's); without it, such a database is refused and left as it was")(fn)
 
 
 def warc_dir_option(fn):
@@ -127,16 +135,19 @@ def parse(page, url, content_type, fmt, sample):
 @cli.command("import")
 @click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False))
 @db_option
+@init_option
 @url_option
 @click.option("--sample", is_flag=True, help="Import the bundled sample WARC (reconstructed 潮州库 pages)")
 @drift_check_option
-def import_(files, db_path, url, sample, drift_check):
-    """Import WARC files (.warc, .warc.gz) and saved HTML pages into the archive.
+def import_(files, db_path, init, url, sample, drift_check):
+    """Import WARC files (.warc, .warc.gz), ARC and WACZ files and saved HTML pages into the archive.
 
     Reads every response as the crawl does and stores its article; running it again changes nothing, and a page
     whose text changed keeps its earlier text as a version. Exit code 1 if a file is damaged or a page failed, 2
     if another crawl or import is writing the archive, 4 if the new articles show template drift.
     """
+    from pipelines.filekind import FileKind, file_kind
+
     from .importer import import_files
 
     files = list(files)
@@ -144,18 +155,19 @@ def import_(files, db_path, url, sample, drift_check):
         files.append(str(resources.files("scraper").joinpath("samples/sample.warc.gz")))
     if not files:
         raise click.UsageError("give one or more FILEs (WARC or saved HTML), or --sample")
-    if url and sum(1 for f in files if not is_warc(f)) > 1:
+    if url and sum(1 for f in files if file_kind(f) is FileKind.HTML) > 1:
         raise click.UsageError("--url names the address of one saved HTML file; import the others separately")
     total = sum(os.path.getsize(f) for f in files)
     with storage_errors(), click.progressbar(length=total, label="Importing", file=sys.stderr,
                                              hidden=not sys.stderr.isatty()) as bar:
-        result = import_files(db_path, files, url, drift_check=drift_check, progress=bar.update)
+        result = import_files(db_path, files, url, drift_check=drift_check, progress=bar.update, init=init)
     finish(result, db_path)
 
 
 @cli.command()
 @click.argument("urls", nargs=-1)
 @db_option
+@init_option
 @warc_dir_option
 @click.option("--delay", type=click.FloatRange(min=0), default=1.0, show_default=True,
               help="Seconds between requests (randomised ×0.5–1.5; robots.txt Crawl-delay is a floor)")
@@ -171,8 +183,8 @@ def import_(files, db_path, url, sample, drift_check):
 @click.option("--sample", is_flag=True,
               help="Crawl the bundled sample pages, served on 127.0.0.1 by this command (no network needed)")
 @drift_check_option
-def crawl(urls, db_path, warc_dir, delay, max_articles, max_requests, max_pages_per_listing, max_listing_pages,
-          recheck_days, sample, drift_check):
+def crawl(urls, db_path, init, warc_dir, delay, max_articles, max_requests, max_pages_per_listing,
+          max_listing_pages, recheck_days, sample, drift_check):
     """Crawl the 潮州库 (or the collection, column or article at URLS) into the archive.
 
     Exit codes: 0 done, 1 some pages failed, 2 usage error or another crawl or import running, 3 the site is
@@ -203,7 +215,7 @@ def crawl(urls, db_path, warc_dir, delay, max_articles, max_requests, max_pages_
                                db_path=db_path, warc_dir=warc_dir, delay=0 if sample else delay,
                                max_articles=max_articles, max_requests=max_requests,
                                max_pages_per_listing=max_pages_per_listing, max_listing_pages=max_listing_pages,
-                               recheck_days=recheck_days, drift_check=drift_check)
+                               recheck_days=recheck_days, drift_check=drift_check, init=init)
         result = run_crawl(options, progress)
     progress(None)
     if result.stopped is Status.REFUSING:
@@ -343,29 +355,9 @@ def serve(db_path, port, host, datasette_args):
         open_archive(db_path, create=False).close()  # upgrade an older schema, and WAL mode, before serving
     except StorageError as exc:
         fail(str(exc))
-    sys.exit(run_datasette(db_path, host, port, list(datasette_args)))
-
-
-def run_datasette(db_path: str, host: str, port: int, extra: list[str]) -> int:
-    """Datasette's own `serve` command, in this process. Our settings come first, so the user's win."""
-    from datasette.cli import cli as datasette_cli
-
-    # All rows of a large archive as CSV (`_stream=on`) are well over Datasette's default 100 MB cap; the table
-    # view shows 200 characters of each body, not 2,048 (a page of 100 articles was 950 kB); and a search that
-    # matches most of 100,000 articles (0.15 s on an idle machine) must not become an error page when a cold
-    # cache or a busy machine pushes it past Datasette's 1 s limit (it did, before schema step 009).
-    args = ["serve", db_path, "--host", host, "--port", str(port), "--setting", "max_csv_mb", "0",
-            "--setting", "truncate_cells_html", "200", "--setting", "sql_time_limit_ms", "5000", *extra]
-    try:
-        datasette_cli.main(args=args, prog_name="scraper serve", standalone_mode=False)
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
-    except click.ClickException as exc:
-        exc.show()
-        return exc.exit_code
-    except SystemExit as exc:
-        return exc.code if isinstance(exc.code, int) else 0
-    return 0
+    with uri_safe_path(db_path) as path:
+        code = run_datasette(path, host, port, list(datasette_args))
+    sys.exit(code)
 
 
 @cli.command()
@@ -382,25 +374,22 @@ def export(db_path, fmt, excel, since, output):
     Articles come in publication order; memory use stays flat however large the archive.
     """
     import sqlite3
-    from pathlib import Path
 
     from pipelines.export import ExportError, count_articles, export_articles
+    from pipelines.schema import check_archive, connect_readonly
 
-    if not Path(db_path).exists():
-        fail(f"{db_path} does not exist; run `scraper import` or `scraper crawl` first")
-    conn = sqlite3.connect(Path(db_path).resolve().as_uri() + "?mode=ro", uri=True)
+    try:
+        check_archive(db_path, create=False)
+    except StorageError as exc:
+        fail(str(exc))
+    if output != "-" and os.path.exists(output) and os.path.samefile(output, db_path):
+        fail(f"{output} is the archive itself; write the export to another file")
+    conn = connect_readonly(db_path)
     try:
         total = count_articles(conn, since)
-        out = sys.stdout.buffer if output == "-" else open(output, "wb")  # noqa: SIM115 (closed below)
-        try:
-            with click.progressbar(length=total, label="Exporting", file=sys.stderr,
-                                   hidden=not sys.stderr.isatty()) as bar:
-                count = export_articles(conn, out, fmt, excel=excel, since=since, progress=bar.update)
-        finally:
-            if out is not sys.stdout.buffer:
-                out.close()
-            else:
-                out.flush()
+        with output_file(output) as out, click.progressbar(length=total, label="Exporting", file=sys.stderr,
+                                                           hidden=not sys.stderr.isatty()) as bar:
+            count = export_articles(conn, out, fmt, excel=excel, since=since, progress=bar.update)
     except ExportError as exc:
         raise click.UsageError(str(exc)) from None
     except sqlite3.Error as exc:
@@ -409,3 +398,22 @@ def export(db_path, fmt, excel, since, output):
         conn.close()
     if output != "-":
         click.echo(f"{output}: {count} articles", err=True)
+
+
+@contextmanager
+def output_file(path: str) -> Iterator[BinaryIO]:
+    """The file to write, or standard output for ``-``; a file that cannot be made or written (no such folder,
+    a full disk, a closed pipe) is one line and exit code 1."""
+    name = "standard output" if path == "-" else path
+    try:
+        if path == "-":
+            yield sys.stdout.buffer
+            sys.stdout.buffer.flush()
+        else:
+            with open(path, "wb") as out:
+                yield out
+    except OSError as exc:
+        if path == "-":
+            # What is left in stdout's buffer would fail again as Python exits, with its own message.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        fail(f"cannot write {name}: {exc.strerror or exc}")

@@ -400,7 +400,7 @@ class Crawl:
 def run_crawl(options: CrawlOptions, progress: Callable[[str], None] | None = None) -> RunResult:
     """Run one crawl under the archive's lock, after recovering WARC files a killed run left open."""
     with open_run(options.db_path, Job.CRAWL, options.start_urls, software=__version__,
-                  parser_version=PARSER_VERSION) as run:
+                  parser_version=PARSER_VERSION, init=options.init) as run:
         if options.warc_directory.exists():
             recover_open_files(options.warc_directory)
         crawl = Crawl(options, run.db, run, progress)

@@ -29,6 +29,7 @@ class CrawlOptions:
     max_listing_pages: int = MAX_LISTING_PAGES
     recheck_days: float = 3.0
     drift_check: bool = True
+    init: bool = False  # make an archive of another application's database (--init)
     user_agent: str = USER_AGENT
     policy: FetchPolicy = field(default_factory=FetchPolicy)
 

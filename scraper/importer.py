@@ -1,23 +1,26 @@
-"""`scraper import`: WARC files and saved pages into the archive, through the path the crawl takes.
+"""`scraper import`: WARC, ARC and WACZ files and saved pages into the archive, through the path the crawl takes.
 
 Each record is read by ``scraper.ingest.read_response`` and stored by ``pipelines.run.Run.record``, exactly as a
 crawl stores what it fetches: importing a crawl's own WARC files stores the same articles and no listing page.
-A revisit record says a page was byte-identical to an earlier capture: the article it gave is seen again.
+A revisit record says a page was byte-identical to an earlier capture: the article it gave is seen again. What a
+file is comes from its first bytes (``pipelines.filekind``), never its name; one the import cannot read is named
+(a CDX index, a WARC gzipped whole, …) and counts as failed.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 from pipelines.errors import WarcDamaged
+from pipelines.filekind import FileKind, file_kind, refusal, wacz_warcs
 from pipelines.item import Capture, Kind, Outcome
 from pipelines.run import Job, Run, RunResult, open_run
 from pipelines.times import utc_text
-from pipelines.warc import Exchange, Record, is_warc, payload_digest, read_warc
+from pipelines.warc import Exchange, Record, payload_digest, read_warc
 
 from . import PARSER_VERSION, __version__
 from .ingest import read_response
@@ -33,15 +36,16 @@ _SAVED_URL = (
 
 
 def import_files(db_path: str, paths: Iterable[str], url: str | None = None, *, drift_check: bool = True,
-                 progress: Callable[[int], None] | None = None) -> RunResult:
+                 progress: Callable[[int], None] | None = None, init: bool = False) -> RunResult:
     """Import WARC files and saved HTML pages (``url`` is the address of the HTML ones) under the archive's lock.
 
     Raises ``StorageError`` if the database cannot be written: the response being stored is rolled back, the
-    ones before it stay.
+    ones before it stay. ``NotAnArchive`` for another application's database, unless ``init``.
     """
     paths = list(paths)
     inputs = [os.path.abspath(p) for p in paths]  # as their captures name them
-    with open_run(db_path, Job.IMPORT, inputs, software=__version__, parser_version=PARSER_VERSION) as run:
+    with open_run(db_path, Job.IMPORT, inputs, software=__version__, parser_version=PARSER_VERSION,
+                  init=init) as run:
         for path in paths:
             import_file(run, path, url, progress)
         if drift_check:
@@ -50,18 +54,53 @@ def import_files(db_path: str, paths: Iterable[str], url: str | None = None, *, 
 
 
 def import_file(run: Run, path: str, url: str | None, progress: Callable[[int], None] | None = None) -> None:
-    """Every page record of one file; a damaged WARC keeps its good records and is reported."""
+    """Every page record of one file; a damaged WARC keeps its good records and is reported, a file that holds
+    none is named."""
+    kind = file_kind(path)
+    if not kind.readable:
+        run.counts.failed += 1
+        run.note_error(refusal(path, kind))
     done = 0
-    try:
-        for record in read_warc(path) if is_warc(path) else iter([read_saved_page(path, url)]):
-            import_record(run, record)
-            if progress:
-                progress(record.end_offset - done)
-            done = record.end_offset
-    except WarcDamaged as exc:
-        run.note_error(str(exc))
+    for records in record_sources(run, path, kind, url):
+        try:
+            for record in records:
+                import_record(run, record)
+                if progress:
+                    progress(max(record.end_offset - done, 0))
+                done = max(done, record.end_offset)
+        except WarcDamaged as exc:
+            run.note_error(str(exc))
     if progress:
         progress(max(os.path.getsize(path) - done, 0))
+
+
+def record_sources(run: Run, path: str, kind: FileKind, url: str | None) -> list[Iterable[Record]]:
+    """The records of a file, by its kind: one run of them, or one per WARC inside a WACZ (so that a damaged one
+    costs only its own records)."""
+    if kind is FileKind.HTML:
+        return [[read_saved_page(path, url)]]
+    if kind is FileKind.ARC:
+        return [arc_records(path)]
+    if kind is not FileKind.WACZ:
+        return [read_warc(path)] if kind is FileKind.WARC else []
+    sources = []
+    for warc in wacz_warcs(path):
+        if warc.stored:
+            sources.append(read_warc(path, warc.start, warc.size))
+        else:  # its records would have no place in the .wacz to be read back from
+            run.counts.failed += 1
+            run.note_error(f"{path}: {warc.name} is compressed inside the zip, which the WACZ specification does "
+                           f"not allow; unzip it and import {warc.name}")
+    return sources
+
+
+def arc_records(path: str) -> Iterator[Record]:
+    """An ARC's records, which name no record id (warcio makes up a new one at each reading): each gets one from
+    what it holds, so that importing the file again changes nothing, as for a WARC."""
+    for record in read_warc(path):
+        capture = record.capture
+        capture.record_id = f"arc:{capture.payload_digest}:{capture.fetched_at}:{capture.url}"
+        yield record
 
 
 def import_record(run: Run, record: Record) -> None:
