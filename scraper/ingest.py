@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 from pipelines.errors import UnreadableBody
 from pipelines.item import Kind, Outcome
-from pipelines.warc import Exchange
+from pipelines.warc import MAX_BODY_BYTES, Exchange
 
 from .discover import links_of
 from .errors import NotAnArticle
@@ -34,7 +34,6 @@ from .parse import extract_article, read_page
 from .sites import page_kind
 from .urls import canonicalize_url
 
-MAX_BYTES = 20 * 1024 * 1024  # a decoded body's cap, as the crawl's fetch caps what it reads (FetchPolicy)
 REFUSAL_STATUSES = (429, 403, 503)
 GONE_STATUSES = (404, 410)
 # A block or captcha page is short: longer bodies are never taken for one, however they are worded.
@@ -61,7 +60,7 @@ class Reading:
         return self.outcome.kind
 
 
-def read_response(exchange: Exchange, *, max_bytes: int = MAX_BYTES) -> Reading:
+def read_response(exchange: Exchange, *, max_bytes: int = MAX_BODY_BYTES) -> Reading:
     """What one response is: the templates' URL patterns, then the page itself, decide."""
     reading = _read(exchange, max_bytes)
     reading.outcome.url = reading.outcome.article.url if reading.outcome.article else canonicalize_url(exchange.url)
