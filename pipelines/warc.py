@@ -14,7 +14,7 @@ stopped.
 
 Every body the archive reads, fetched or stored, is held to one cap, ``MAX_BODY_BYTES``: the fetch's
 (``scraper.fetch.FetchPolicy``), the import's, the re-parse's and the replay's. What warcio would read without a
-limit is bounded here too: a record's header lines (``MAX_HEADER_BYTES``) and a chunk of a chunked payload.
+limit is bounded too: a record's header lines (``pipelines.warc_bounds``) and a chunk of a chunked payload.
 """
 
 from __future__ import annotations
@@ -31,8 +31,7 @@ from io import BytesIO
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from warcio.archiveiterator import ArchiveIterator
-from warcio.bufferedreaders import ChunkedDataReader, DecompressingBufferedReader
+from warcio.bufferedreaders import ChunkedDataReader
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.limitreader import LimitReader
 from warcio.statusandheaders import StatusAndHeaders
@@ -41,6 +40,7 @@ from warcio.warcwriter import WARCWriter
 from .errors import BodyTooLarge, UnreadableBody, WarcDamaged, WarcWriteError
 from .item import Capture
 from .times import parse_time, utc_from_text, utc_text
+from .warc_bounds import BoundedRecords
 
 OPEN_SUFFIX = ".open"
 WARC_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz")
@@ -53,9 +53,6 @@ _FRAMING_HEADERS = {"transfer-encoding"}
 # The one cap on a body, as sent and once decoded: a page is far smaller, and a bigger body (a video in someone
 # else's WARC, a gzip bomb) is not read into memory at all, whoever reads it. A page of the collection is < 1 MB.
 MAX_BODY_BYTES = 20 * 1024 * 1024
-# A record's WARC and HTTP header lines, together. Servers refuse a request's headers past 8-64 kB; warcio reads
-# them line by line with no limit of its own, so one endless header line would otherwise be held whole.
-MAX_HEADER_BYTES = 1024 * 1024
 
 
 def payload_digest(body: bytes) -> str:
@@ -262,53 +259,11 @@ class Record:
         return self.record_type == "revisit"
 
 
-class HeadersTooLarge(ValueError):
-    """A record's header lines run past MAX_HEADER_BYTES: the file cannot be read on from there."""
-
-
-class _HeaderBoundReader(DecompressingBufferedReader):
-    """warcio's reader, with a budget for the lines read since the last body read (a record's headers)."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.line_budget = MAX_HEADER_BYTES
-
-    def readline(self, length=None):
-        limit = self.line_budget + 1 if length is None else min(length, self.line_budget + 1)
-        line = super().readline(limit)
-        self.line_budget -= len(line)
-        if self.line_budget < 0:
-            raise HeadersTooLarge(f"a record's header lines run past {MAX_HEADER_BYTES:,} bytes")
-        return line
-
-    def read(self, length=None):
-        self.line_budget = MAX_HEADER_BYTES  # a body is being read: the headers before it are done
-        return super().read(length)
-
-
-class _Records(ArchiveIterator):
-    """warcio's ArchiveIterator over a _HeaderBoundReader, the budget renewed for each record."""
-
-    def __init__(self, fileobj):
-        super().__init__(fileobj)
-        self.reader = _HeaderBoundReader(self.fh)
-
-    def __iter__(self):
-        while True:
-            # Records with no body (revisits, requests) follow one another without a read in between.
-            self.reader.line_budget = MAX_HEADER_BYTES
-            try:
-                record = next(self.the_iter)
-            except StopIteration:
-                return
-            yield record
-
-
 def read_warc(path: str | os.PathLike) -> Iterator[Record]:
     """Yield each page record of the WARC at ``path``; raise ``WarcDamaged`` after the last good one."""
     warc_file = os.path.abspath(path)
     with open(path, "rb") as fh:
-        records = _Records(fh)
+        records = BoundedRecords(fh)
         good_end = 0
         try:
             for raw in records:
@@ -342,7 +297,7 @@ def read_record(path: str | os.PathLike, offset: int) -> Record:
     with open(path, "rb") as f:
         f.seek(offset)
         try:
-            raw = next(iter(_Records(f)))
+            raw = next(iter(BoundedRecords(f)))
             record = _page_record(raw, os.path.abspath(path))
         except (StopIteration, ArchiveLoadFailed, zlib.error, EOFError, ValueError, IndexError, AttributeError,
                 TypeError) as exc:

@@ -24,7 +24,8 @@ from datasette.plugins import pm
 
 from browse.csv_bom import FormulaGuard
 from pipelines.export import neutralise_formula
-from pipelines.warc import MAX_BODY_BYTES, MAX_HEADER_BYTES
+from pipelines.warc import MAX_BODY_BYTES
+from pipelines.warc_bounds import MAX_HEADER_BYTES
 from scraper.crawl import CrawlOptions, run_crawl
 from tests import fault_server as fs
 from tests.browse_helpers import REFERENCE_URL, article_id
@@ -83,14 +84,14 @@ asyncio.run(main())
     assert megabytes < MEMORY_BOUND_MB and seconds < 30, (megabytes, seconds)
 
 
-def import_in_child(db: Path, *files: Path) -> tuple[float, float, str]:
+def import_in_child(db: Path, *arguments: Path | str) -> tuple[float, float, str]:
     """``scraper import`` in a fresh interpreter: its seconds, its own peak MB, and all it printed."""
     return bounded(f"""
 import sys
 from scraper.cli import cli
 sys.stderr = sys.stdout
 try:
-    cli(["import", "--db", {str(db)!r}, *{[str(f) for f in files]!r}], prog_name="scraper")
+    cli(["import", "--db", {str(db)!r}, *{[str(a) for a in arguments]!r}], prog_name="scraper")
 except SystemExit as exc:
     print("exit", exc.code)
 """)
@@ -161,6 +162,16 @@ def test_import_of_a_warc_with_endless_headers_or_chunks_is_bounded(tmp_path, na
         assert errors == [f"Error: {warc}: damaged at byte offset 0: a record's header lines run past "
                           f"{MAX_HEADER_BYTES:,} bytes; records before it were imported"], out
         assert out.splitlines()[-1] == "exit 1"
+
+
+def test_import_of_a_saved_page_over_the_cap_is_bounded(tmp_path):
+    page = tmp_path / "huge.html"
+    with open(page, "wb") as f:
+        f.truncate(512 * MIB)  # a sparse file: 512 MB of zeros to read, none on the disk
+    seconds, megabytes, out = import_in_child(tmp_path / "imported.db", page,
+                                              "--url", "https://gdxk.southcn.com/cz/llwzllzz/content/post_1.html")
+    assert megabytes < MEMORY_BOUND_MB and seconds < 30, (megabytes, seconds, out)
+    assert "not HTML 1" in out and out.splitlines()[-1] == "exit 0", out
 
 
 # -- 2. CSV for Excel runs no formula ------------------------------------------------------------------------------
