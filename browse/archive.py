@@ -11,11 +11,12 @@ import sqlite3
 import time
 from weakref import WeakKeyDictionary
 
-from datasette.utils.asgi import NotFound
+from datasette.utils.asgi import Forbidden, NotFound
 
 from pipelines.schema import connect_readonly
 from pipelines.schema import is_archive as db_is_archive
 
+MAX_ROW_ID = 2 ** 63 - 1  # SQLite's largest integer: a larger one cannot even be asked for
 # Re-check a database that had no archive tables after this many seconds (it may have been imported since).
 RECHECK_SECONDS = 5.0
 _known: WeakKeyDictionary = WeakKeyDictionary()  # Datasette -> {database name: (is_archive, checked_at)}
@@ -57,6 +58,22 @@ def is_archive(datasette, database: str | None) -> bool:
     return database is not None and database in archive_names(datasette)
 
 
+def parse_row_id(text: str) -> int | None:
+    """A row id from a URL (digits 0-9 only, 1 to MAX_ROW_ID), or None for anything else."""
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(MAX_ROW_ID)):
+        return None
+    value = int(text)
+    return value if 0 < value <= MAX_ROW_ID else None
+
+
+def row_id(text: str) -> int:
+    """The id in a route's path; NotFound for one that no row can have."""
+    value = parse_row_id(text)
+    if value is None:
+        raise NotFound(f"No such row: ids are whole numbers from 1 to {MAX_ROW_ID}")
+    return value
+
+
 async def archive_database(datasette, request, table: str = "articles"):
     """The archive database named by the route's ``database`` part, after Datasette's permission checks.
 
@@ -70,6 +87,28 @@ async def archive_database(datasette, request, table: str = "articles"):
         raise NotFound("Database not found") from None
     if not is_archive(datasette, db.name):
         raise NotFound("Not an archive database")
-    await datasette.ensure_permissions(request.actor, [
-        ("view-table", (db.name, table)), ("view-database", db.name), "view-instance"])
+    await ensure_visible(datasette, request.actor, db.name, table)
     return db
+
+
+async def ensure_visible(datasette, actor, database: str, table: str = "articles") -> None:
+    """Raise Forbidden unless the actor may see the table, by Datasette's own rules (metadata ``allow`` blocks,
+    permission plugins): a plugin's route gets no check of its own, so every route of ours makes this one."""
+    await datasette.ensure_permissions(actor, [
+        ("view-table", (database, table)), ("view-database", database), "view-instance"])
+
+
+async def visible_archive_names(datasette, actor) -> list[str]:
+    """The archives whose articles the actor may see; Forbidden when archives are served and none is theirs."""
+    await datasette.ensure_permissions(actor, ["view-instance"])
+    names, hidden = [], 0
+    for name in archive_names(datasette):
+        try:
+            await ensure_visible(datasette, actor, name)
+        except Forbidden:
+            hidden += 1
+            continue
+        names.append(name)
+    if hidden and not names:
+        raise Forbidden("You may not see any of the archives served here")
+    return names

@@ -22,7 +22,7 @@ from datasette.utils.asgi import NotFound, Response
 from markupsafe import Markup
 
 from . import PLUGIN_NAME
-from .archive import archive_database, is_archive
+from .archive import archive_database, is_archive, row_id
 
 ALLOWED_TAGS = {"a", "p", "h2", "figure", "figcaption", "img", "span", "time", "nav", "ol", "li", "ul"}
 ALLOWED_ATTRIBUTES = {"a": {"href", "class"}, "img": {"src", "alt"}, "time": {"datetime"},
@@ -124,7 +124,7 @@ async def load_article(db, article_id: int) -> tuple[dict, list[dict], list[dict
 
 async def article_view(datasette, request):
     db = await archive_database(datasette, request)
-    row, authors, images, versions = await load_article(db, int(request.url_vars["id"]))
+    row, authors, images, versions = await load_article(db, row_id(request.url_vars["id"]))
     table_url = datasette.urls.table(db.name, "articles")
     original = row["url"] if (row["url"] or "").startswith(("http://", "https://")) else None
     context = {
@@ -158,7 +158,7 @@ async def article_view(datasette, request):
 
 @hookimpl
 def register_routes():
-    return [(r"^/(?P<database>[^/.]+)/articles/(?P<id>\d+)/read$", article_view)]
+    return [(r"^/(?P<database>[^/.]+)/articles/(?P<id>[0-9]+)/read$", article_view)]
 
 
 @hookimpl

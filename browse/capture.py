@@ -18,16 +18,23 @@ import asyncio
 from pathlib import Path
 
 from datasette import hookimpl
-from datasette.utils.asgi import NotFound, Response
+from datasette.utils.asgi import Base400, NotFound, Response
 
 from pipelines.errors import UnreadableBody, WarcDamaged
-from pipelines.warc import capture_path, payload_digest, read_record, warc_directory
+from pipelines.warc import MAX_BODY_BYTES, capture_path, payload_digest, read_record, warc_directory
 
 from . import PLUGIN_NAME
-from .archive import archive_database
+from .archive import archive_database, row_id
 
 CSP = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'none'"
-MAX_BYTES = 25 * 1024 * 1024  # the crawl keeps bodies up to 20 MB; a bigger "record" is not one of ours
+TOO_LARGE = f"its stored body is over the {MAX_BODY_BYTES:,}-byte cap"
+
+
+class NotReplayable(Base400):
+    """The capture is there, but its body is not served: too large (a gzip bomb the crawl refused), or not what
+    its Content-Encoding says. Datasette answers with the message, never a traceback."""
+
+    status = 422
 
 
 def warc_dir(datasette, db) -> Path:
@@ -36,27 +43,33 @@ def warc_dir(datasette, db) -> Path:
 
 
 def read_capture(row: dict, directory: Path) -> tuple[str | None, bytes] | None:
-    """(content type, body) of a capture row, or None when its file is gone or does not hold it."""
+    """(content type, body) of a capture row, or None when its file is gone or does not hold it.
+
+    Raises NotReplayable for a body over MAX_BODY_BYTES (stored or once decoded) or one that cannot be decoded:
+    nothing past the cap is ever read into memory.
+    """
     if row["warc_file"] and row["warc_offset"] is not None:
-        if row["warc_length"] and row["warc_length"] > MAX_BYTES:
-            return None
+        if row["warc_length"] and row["warc_length"] > MAX_BODY_BYTES:
+            raise NotReplayable(f"Capture {row['id']}: {TOO_LARGE}")
         try:
             record = read_record(capture_path(directory, row["warc_file"]), row["warc_offset"])
-            # Served without its Content-Encoding, so undone here, with a cap: a stored gzip bomb stays shut.
-            body = record.exchange.decoded_body(MAX_BYTES)
-        except (OSError, WarcDamaged, UnreadableBody):
+            if record.unread:
+                raise NotReplayable(f"Capture {row['id']}: {TOO_LARGE}")
+            # Served without its Content-Encoding, so undone here, with the cap: a stored gzip bomb stays shut.
+            body = record.exchange.decoded_body(MAX_BODY_BYTES)
+        except (OSError, WarcDamaged):
             return None
+        except UnreadableBody as exc:
+            raise NotReplayable(f"Capture {row['id']}: {exc.reason}") from None
         return record.exchange.content_type or row["content_type"], body
     if row["saved_file"]:
-        path = Path(row["saved_file"])
         try:
-            if path.stat().st_size > MAX_BYTES:
-                return None
-            body = path.read_bytes()
+            with open(row["saved_file"], "rb") as f:
+                body = f.read(MAX_BODY_BYTES + 1)
         except OSError:
             return None
         # Only the bytes that were imported: the path alone could by now name any file.
-        if payload_digest(body) != row["payload_digest"]:
+        if len(body) > MAX_BODY_BYTES or payload_digest(body) != row["payload_digest"]:
             return None
         return row["content_type"], body
     return None
@@ -64,7 +77,7 @@ def read_capture(row: dict, directory: Path) -> tuple[str | None, bytes] | None:
 
 async def capture_view(datasette, request):
     db = await archive_database(datasette, request, table="captures")
-    capture_id = int(request.url_vars["id"])
+    capture_id = row_id(request.url_vars["id"])
     row = (await db.execute("select * from captures where id = ?", [capture_id])).first()
     if row is None:
         raise NotFound("No such capture")
@@ -74,16 +87,23 @@ async def capture_view(datasette, request):
         "is not null) order by fetched_at desc limit 5", [row["payload_digest"], capture_id])).rows
         if row["payload_digest"]]
     directory = warc_dir(datasette, db)
+    refused = None
     for candidate in candidates:
-        found = await asyncio.to_thread(read_capture, candidate, directory)
+        try:
+            found = await asyncio.to_thread(read_capture, candidate, directory)
+        except NotReplayable as exc:
+            refused = refused or exc
+            continue
         if found and found[1]:
             content_type, body = found
             return Response(body, content_type=content_type or "application/octet-stream", headers={
                 "Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff",
                 "Referrer-Policy": "no-referrer", "Cache-Control": "max-age=3600"})
+    if refused:
+        raise refused
     raise NotFound("The capture's WARC record or saved file is not available on this server")
 
 
 @hookimpl
 def register_routes():
-    return [(r"^/(?P<database>[^/.]+)/captures/(?P<id>\d+)/replay$", capture_view)]
+    return [(r"^/(?P<database>[^/.]+)/captures/(?P<id>[0-9]+)/replay$", capture_view)]

@@ -11,7 +11,7 @@ import html
 from datasette import hookimpl
 from datasette.utils.asgi import Response
 
-from .archive import archive_names, is_archive
+from .archive import is_archive, visible_archive_names
 
 # (label, SQL that is 1 when an article has the field)
 COVERAGE = [
@@ -93,7 +93,7 @@ def line_chart(months: list[str], series: dict[str, list[float]], width: int = 7
 
 async def coverage_page(datasette, request):
     sections = []
-    for name in archive_names(datasette):
+    for name in await visible_archive_names(datasette, request.actor):
         db = datasette.get_database(name)
         result = await db.execute(coverage_sql("substr(published_at, 1, 7) as month", "month", "asc"))
         rows = [dict(r) for r in result.rows]

@@ -5,6 +5,10 @@ second CSV writer, ``asgi_wrapper`` adds the three bytes in front of Datasette's
 says ``_bom=1``: every CSV option (filters, search, ``_stream=on`` for all rows, ``_labels``, ``_dl``) keeps
 working, and so does streaming. Datasette already ends rows with CRLF, as Excel expects.
 
+Excel runs a cell that starts with ``=``, ``+``, ``-`` or ``@`` as a formula, and a scraped title can start so
+(``=HYPERLINK(...)``). Each row of that CSV is therefore re-written with every cell through
+``pipelines.export.neutralise_formula``, the rule ``scraper export --excel`` follows, as the rows stream by.
+
 The link: next to "CSV" in the table's (and a query's) "This data as" line, by a few lines of script
 (``extra_body_script``: no template has a hook there), and in the table's actions menu (``table_actions``),
 which needs no script.
@@ -12,10 +16,15 @@ which needs no script.
 
 from __future__ import annotations
 
+import codecs
+import csv
+import io
 import json
 from urllib.parse import parse_qsl, urlencode
 
 from datasette import hookimpl
+
+from pipelines.export import neutralise_formula
 
 from .archive import is_archive
 
@@ -45,6 +54,48 @@ def archive_route(datasette, route: str) -> bool:
         return False
 
 
+class FormulaGuard:
+    """Datasette's CSV body, given chunk by chunk, back a whole row at a time with each cell neutralised.
+
+    Chunks may end anywhere, inside a row or a character. A row ends at a line end outside quotes; the csv module
+    doubles every quote within a field, so a line end after an even number of quotes (counted from a row's
+    start) is outside them.
+    """
+
+    def __init__(self):
+        self.decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self.pending = ""
+
+    def feed(self, data: bytes, final: bool = False) -> bytes:
+        text = self.pending + self.decoder.decode(data, final)
+        end = len(text) if final else whole_rows_end(text)
+        self.pending = text[end:]
+        return neutralised_rows(text[:end]).encode("utf-8")
+
+
+def whole_rows_end(text: str) -> int:
+    """Where the last whole row of text (which starts at a row's start) ends."""
+    end = start = quotes = 0
+    while (newline := text.find("\n", start)) != -1:
+        quotes += text.count('"', start, newline)
+        if quotes % 2 == 0:
+            end = newline + 1
+        start = newline + 1
+    return end
+
+
+def neutralised_rows(text: str) -> str:
+    """CSV rows again, written as Datasette writes them (the csv module's excel dialect), each cell neutralised."""
+    if not text:
+        return ""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    for row in csv.reader(io.StringIO(text, newline="")):
+        writer.writerow([neutralise_formula(cell) for cell in row])
+    written = out.getvalue()
+    return written if text.endswith("\n") else written.removesuffix("\r\n")
+
+
 @hookimpl
 def asgi_wrapper(datasette):
     def wrap(app):
@@ -56,6 +107,7 @@ def asgi_wrapper(datasette):
             query = b"&".join(part for part in scope["query_string"].split(b"&") if part != b"_bom=1")
             scope = {**scope, "query_string": query}
             state = {"csv": False, "started": False}
+            guard = FormulaGuard()
 
             async def send_with_bom(message):
                 if message["type"] == "http.response.start":
@@ -66,9 +118,12 @@ def asgi_wrapper(datasette):
                         # The body grows by three bytes: drop a length Datasette may have set.
                         message = {**message, "headers": [(k, v) for k, v in message.get("headers", [])
                                                           if k.lower() != b"content-length"]}
-                elif message["type"] == "http.response.body" and state["csv"] and not state["started"]:
-                    state["started"] = True
-                    message = {**message, "body": BOM + message.get("body", b"")}
+                elif message["type"] == "http.response.body" and state["csv"]:
+                    body = guard.feed(message.get("body", b""), final=not message.get("more_body", False))
+                    if not state["started"]:
+                        state["started"] = True
+                        body = BOM + body
+                    message = {**message, "body": body}
                 await send(message)
 
             await app(scope, receive, send_with_bom)

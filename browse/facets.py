@@ -19,8 +19,9 @@ from datasette.database import QueryInterrupted
 from datasette.facets import Facet
 from datasette.filters import FilterArguments
 from datasette.utils import escape_sqlite, path_with_added_args, path_with_removed_args
+from datasette.utils.asgi import BadRequest
 
-from .archive import is_archive
+from .archive import MAX_ROW_ID, is_archive, parse_row_id
 
 # What the article facet can count, as SQL; the year is the facet index's own expression (schema step 009).
 ARTICLE_DIMENSIONS = {"collection": "collection", "column": "[column]", "source_id": "source_id",
@@ -197,18 +198,25 @@ def register_facet_classes():
 
 @hookimpl
 def filters_from_request(request, database, table, datasette):
-    """``?_author=ID`` (repeatable: all of them): articles with that author in their byline."""
-    ids = [value for value in request.args.getlist("_author") if value.isdigit()]
-    if table != "articles" or not ids or not is_archive(datasette, database):
+    """``?_author=ID`` (repeatable: all of them): articles with that author in their byline.
+
+    Raises BadRequest for a value that is not an author id: a filter left out would show the wrong articles.
+    """
+    values = request.args.getlist("_author")
+    if table != "articles" or not values or not is_archive(datasette, database):
         return None
+    ids = [parse_row_id(value) for value in values]
+    if None in ids:
+        bad = next(v for v, i in zip(values, ids, strict=True) if i is None)
+        raise BadRequest(f"_author={bad[:40]!r}: give an author's id, a whole number from 1 to {MAX_ROW_ID}")
 
     async def inner():
         db = datasette.get_database(database)
         clauses, params, described = [], {}, []
         for n, author_id in enumerate(ids):
             clauses.append(f"id in (select article_id from article_authors where author_id = :chaozhou_author_{n})")
-            params[f"chaozhou_author_{n}"] = int(author_id)
-            row = (await db.execute("select name from authors where id = ?", [int(author_id)])).first()
+            params[f"chaozhou_author_{n}"] = author_id
+            row = (await db.execute("select name from authors where id = ?", [author_id])).first()
             described.append(f'author is "{row["name"] if row else author_id}"')
         return FilterArguments(clauses, params=params, human_descriptions=described)
 

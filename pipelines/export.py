@@ -69,13 +69,18 @@ def iter_articles(conn: sqlite3.Connection, since: str | None = None) -> Iterato
         yield record
 
 
+def neutralise_formula(text: str) -> str:
+    """A cell's text as Excel will show it and never run: one that starts like a formula (= + - @, or a tab or
+    CR before one) gets a leading apostrophe, as OWASP's CSV-injection advice says. The one rule for every CSV
+    written for Excel: ``scraper export --excel`` and Datasette's "CSV for Excel" (browse.csv_bom)."""
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
 def csv_cell(value, excel: bool) -> str:
     if isinstance(value, list):
         value = "\n".join(str(v) for v in value)
     text = "" if value is None else str(value)
-    if excel and text.startswith(FORMULA_START):
-        return "'" + text
-    return text
+    return neutralise_formula(text) if excel else text
 
 
 class _Utf8Writer:

@@ -13,6 +13,10 @@ Reading: any standard WARC (.warc or .warc.gz), an ARC file (as warcio converts 
 not inflated by a later reader.
 A damaged WARC yields its good records, then raises ``WarcDamaged`` with the file and the offset where reading
 stopped.
+
+Every body the archive reads, fetched or stored, is held to one cap, ``MAX_BODY_BYTES``: the fetch's
+(``scraper.fetch.FetchPolicy``), the import's, the re-parse's and the replay's. What warcio would read without a
+limit is bounded too: a record's header lines (``pipelines.warc_bounds``) and a chunk of a chunked payload.
 """
 
 from __future__ import annotations
@@ -29,15 +33,16 @@ from io import BytesIO
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from warcio.archiveiterator import ArchiveIterator
 from warcio.bufferedreaders import ChunkedDataReader
 from warcio.exceptions import ArchiveLoadFailed
+from warcio.limitreader import LimitReader
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from .errors import BodyTooLarge, UnreadableBody, WarcDamaged, WarcWriteError
 from .item import Capture
 from .times import parse_time, utc_from_text, utc_text
+from .warc_bounds import BoundedRecords
 
 OPEN_SUFFIX = ".open"
 REVISIT_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
@@ -46,8 +51,9 @@ REVISIT_IDENTICAL = "http://netpreserve.org/warc/1.1/revisit/identical-payload-d
 PAGE_RECORDS = ("response", "resource", "revisit")
 # Hop-by-hop framing that does not describe the stored payload: it is stored de-chunked.
 _FRAMING_HEADERS = {"transfer-encoding"}
-# A record's payload is read whole; one larger than this (a video in someone else's WARC) is not a page.
-MAX_PAYLOAD = 64 * 1024 * 1024
+# The one cap on a body, as sent and once decoded: a page is far smaller, and a bigger body (a video in someone
+# else's WARC, a gzip bomb) is not read into memory at all, whoever reads it. A page of the collection is < 1 MB.
+MAX_BODY_BYTES = 20 * 1024 * 1024
 
 
 def payload_digest(body: bytes) -> str:
@@ -87,7 +93,7 @@ class Exchange:
     def content_type(self) -> str:
         return self.header("Content-Type") or ""
 
-    def decoded_body(self, max_bytes: int) -> bytes:
+    def decoded_body(self, max_bytes: int = MAX_BODY_BYTES) -> bytes:
         """The payload with Content-Encoding undone, stopping at max_bytes so a gzip bomb cannot fill memory.
 
         Raises BodyTooLarge past the cap, and UnreadableBody for a body that is not what its Content-Encoding
@@ -243,7 +249,7 @@ class Record:
     exchange: Exchange  # for a revisit record, the headers only (its body is an earlier record's)
     record_type: str = "response"  # response, resource, revisit
     end_offset: int = 0  # bytes of the file read so far, for progress
-    unread: str | None = None  # why the payload was not read (over MAX_PAYLOAD): no page, whatever its type
+    unread: str | None = None  # why the payload was not read (over MAX_BODY_BYTES): no page, whatever its type
 
     @property
     def is_revisit(self) -> bool:
@@ -256,7 +262,7 @@ def read_warc(path: str | os.PathLike, start: int = 0, size: int | None = None) 
     warc_file = os.path.abspath(path)
     with open(path, "rb") as fh:
         # arc2warc: an ARC record reads as the WARC response record it would be.
-        records = ArchiveIterator(_Slice(fh, start, size) if start or size is not None else fh, arc2warc=True)
+        records = BoundedRecords(_Slice(fh, start, size) if start or size is not None else fh, arc2warc=True)
         good_end = start
         try:
             for raw in records:
@@ -311,7 +317,7 @@ def read_record(path: str | os.PathLike, offset: int) -> Record:
     with open(path, "rb") as f:
         f.seek(offset)
         try:
-            raw = next(iter(ArchiveIterator(f, arc2warc=True)))
+            raw = next(iter(BoundedRecords(f, arc2warc=True)))
             record = _page_record(raw, os.path.abspath(path))
         except (StopIteration, ArchiveLoadFailed, zlib.error, EOFError, ValueError, IndexError, AttributeError,
                 TypeError) as exc:
@@ -343,7 +349,7 @@ def _page_record(raw, warc_file: str) -> Record | None:
     body = b"" if raw.rec_type == "revisit" else _payload(raw, http)
     unread = None
     if body is None:
-        body, unread = b"", f"a payload over {MAX_PAYLOAD:,} bytes, not read"
+        body, unread = b"", f"a payload over the {MAX_BODY_BYTES:,}-byte cap, not read"
     fetched_at = utc_from_text(headers.get_header("WARC-Date"))
     exchange = Exchange(
         url=url, request_headers=[], status=status,
@@ -360,15 +366,15 @@ def _page_record(raw, warc_file: str) -> Record | None:
 
 
 def _payload(raw, http) -> bytes | None:
-    """The payload as sent, content encoding kept, transfer (chunked) encoding undone; None past MAX_PAYLOAD."""
-    stream = raw.raw_stream
+    """The payload as sent, content encoding kept, transfer (chunked) encoding undone; None past MAX_BODY_BYTES."""
+    stream = limited = raw.raw_stream
     if http is not None and (http.get_header("Transfer-Encoding") or "").lower() == "chunked":
-        stream = ChunkedDataReader(stream, decomp_type=None)
-    body = stream.read(MAX_PAYLOAD + 1)
-    if len(body) > MAX_PAYLOAD:
-        while raw.raw_stream.read(1024 * 1024):  # on to the next record, without holding it
-            pass
-        return None
+        # warcio reads a chunk whole, whatever size its line claims: it gets no more than the cap to read from.
+        limited = LimitReader(raw.raw_stream, MAX_BODY_BYTES + 1)
+        stream = ChunkedDataReader(limited, decomp_type=None)
+    body = stream.read(MAX_BODY_BYTES + 1)
+    if len(body) > MAX_BODY_BYTES or (limited is not raw.raw_stream and limited.limit == 0):
+        return None  # too large as stored, chunk lines and all; warcio skips the rest a block at a time
     return body
 
 

@@ -330,7 +330,7 @@ def fetch_one(url: str) -> tuple[bytes, str | None, str]:
     final = result.final
     if final.status != 200:
         fail(f"{final.url} answered HTTP {final.status}")
-    return final.decoded_body(20 * 1024 * 1024), final.content_type, final.url
+    return final.decoded_body(), final.content_type, final.url
 
 
 @cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})

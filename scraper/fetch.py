@@ -22,7 +22,7 @@ from urllib3.exceptions import NameResolutionError, NewConnectionError
 from urllib3.exceptions import TimeoutError as Urllib3TimeoutError
 from urllib3.util.retry import Retry
 
-from pipelines.warc import Exchange
+from pipelines.warc import MAX_BODY_BYTES, Exchange
 
 from . import USER_AGENT
 from .errors import ScraperError
@@ -81,7 +81,7 @@ class FetchPolicy:
     connect_timeout: float = 10.0
     read_timeout: float = 30.0
     deadline: float = 90.0  # one request, from sending it to the body's last byte (each retry has its own)
-    max_bytes: int = 20 * 1024 * 1024
+    max_bytes: int = MAX_BODY_BYTES  # what is read of a body, and what it may inflate to: the archive's one cap
     max_redirects: int = 5
     retries: int = 4  # urllib3's, for 429/5xx and connection errors
     body_retries: int = 2  # ours, for errors while reading a body

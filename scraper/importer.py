@@ -13,14 +13,13 @@ import os
 import re
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 from pipelines.errors import WarcDamaged
 from pipelines.filekind import FileKind, file_kind, refusal, wacz_warcs
 from pipelines.item import Capture, Kind, Outcome
 from pipelines.run import Job, Run, RunResult, open_run
 from pipelines.times import utc_text
-from pipelines.warc import Exchange, Record, payload_digest, read_warc
+from pipelines.warc import MAX_BODY_BYTES, Exchange, Record, payload_digest, read_warc
 
 from . import PARSER_VERSION, __version__
 from .ingest import read_response
@@ -123,18 +122,21 @@ def import_record(run: Run, record: Record) -> None:
 
 def read_saved_page(path: str, url: str | None) -> Record:
     """A saved page as a Record; its URL is ``url``, else the one the saving browser wrote into the page."""
-    body = Path(path).read_bytes()
+    with open(path, "rb") as f:
+        body = f.read(MAX_BODY_BYTES + 1)  # no further: a page is never this large
+    unread = f"a saved file over the {MAX_BODY_BYTES:,}-byte cap, not read" if len(body) > MAX_BODY_BYTES else None
     url = url or url_from_saved_page(body) or ""
     digest = payload_digest(body)
     mtime = datetime.fromtimestamp(os.stat(path).st_mtime, UTC)
     capture = Capture(
         # Same bytes at the same URL is the same capture, wherever the file lies: re-importing changes nothing.
         record_id=f"file:{digest}:{url}", url=url, fetched_at=utc_text(mtime), status=None,
-        content_type="text/html", payload_digest=digest, saved_file=os.path.abspath(path),
+        content_type="text/html", payload_digest=None if unread else digest, saved_file=os.path.abspath(path),
     )
     exchange = Exchange(url=url, request_headers=[], status=None, reason="",
-                        response_headers=[("Content-Type", "text/html")], body=body, fetched_at=mtime)
-    return Record(capture=capture, exchange=exchange, record_type="file", end_offset=len(body))
+                        response_headers=[("Content-Type", "text/html")], body=b"" if unread else body,
+                        fetched_at=mtime)
+    return Record(capture=capture, exchange=exchange, record_type="file", end_offset=len(body), unread=unread)
 
 
 def url_from_saved_page(body: bytes) -> str | None:

@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 
 from pipelines.errors import UnreadableBody
 from pipelines.item import Kind, Outcome
-from pipelines.warc import Exchange
+from pipelines.warc import MAX_BODY_BYTES, Exchange
 
 from .discover import links_of
 from .errors import NotAnArticle
@@ -35,7 +35,6 @@ from .page import Page
 from .parse import extract_article, read_page
 from .sites import article_page, identity_url, page_kind
 
-MAX_BYTES = 20 * 1024 * 1024  # a decoded body's cap, as the crawl's fetch caps what it reads (FetchPolicy)
 REFUSAL_STATUSES = (429, 403, 503)
 GONE_STATUSES = (404, 410)
 # A block or captcha page is short: longer bodies are never taken for one, however they are worded.
@@ -64,7 +63,7 @@ class Reading:
 
 
 def read_response(exchange: Exchange, *, via: Sequence[str] = (), pages: PageSource | None = None,
-                  max_bytes: int = MAX_BYTES) -> Reading:
+                  max_bytes: int = MAX_BODY_BYTES) -> Reading:
     """What one response is: the templates' URL patterns, then the page itself, decide. ``via``: the URLs of the
     redirects that led to it, which become aliases of the article it holds; ``pages``: where the later pages of a
     long article are had (``scraper.multipage``)."""

@@ -80,6 +80,10 @@ def reparse_one(run: Run, url: str, capture: Capture, warc_dir: Path, stored: bo
         run.counts.failed += 1
         run.note_error(f"{url}: capture unreadable in {path}: {exc}")
         return
+    if record.unread:  # the stored article is kept as it is
+        run.counts.failed += 1
+        run.note_error(f"{url}: capture in {path}: {record.unread}")
+        return
     reading = read_response(record.exchange)
     if reading.kind is Kind.ARTICLE and stored:
         reading.outcome.article.url = reading.outcome.url = url  # rebuilt in place, where it is stored
