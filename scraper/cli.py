@@ -116,12 +116,12 @@ def parse(page, url, content_type, fmt, sample):
 
     Prints what the archive would store for the page. Exit code 2 when the page is not an article.
     """
-    from .parse import parse_article
+    from .multipage import parse_article_pages
 
     data = read_page(page, sample)
     url = url or (SAMPLE_URL if sample else f"file:///{page if page and page != '-' else 'stdin'}")
     try:
-        article = parse_article(data, url, content_type)
+        article = parse_article_pages(data, url, content_type)
     except NotAnArticle as exc:
         fail(str(exc), 2)
     except ScraperError as exc:

@@ -19,10 +19,11 @@ from pipelines.filekind import FileKind, file_kind, refusal, wacz_warcs
 from pipelines.item import Capture, Kind, Outcome
 from pipelines.run import Job, Run, RunResult, open_run
 from pipelines.times import utc_text
-from pipelines.warc import MAX_BODY_BYTES, Exchange, Record, payload_digest, read_warc
+from pipelines.warc import MAX_BODY_BYTES, Exchange, Record, payload_digest, read_warc, warc_directory
 
 from . import PARSER_VERSION, __version__
 from .ingest import read_response
+from .multipage import PageSource, file_pages, stored_pages
 
 # Where saved pages keep their address: Chrome/IE "saved from url=(0064)…", SingleFile, canonical and og:url.
 _SAVED_URL = (
@@ -45,25 +46,32 @@ def import_files(db_path: str, paths: Iterable[str], url: str | None = None, *, 
     inputs = [os.path.abspath(p) for p in paths]  # as their captures name them
     with open_run(db_path, Job.IMPORT, inputs, software=__version__, parser_version=PARSER_VERSION,
                   init=init) as run:
+        # A long article's later pages: from the archive's captures, else from any file of this import.
+        pages = stored_pages(run.db, warc_directory(db_path), also=file_pages(lambda: every_record(paths)))
         for path in paths:
-            import_file(run, path, url, progress)
+            import_file(run, path, url, progress, pages)
         if drift_check:
             run.check_health()
         return run.finish()
 
 
-def import_file(run: Run, path: str, url: str | None, progress: Callable[[int], None] | None = None) -> None:
+def import_file(run: Run, path: str, url: str | None, progress: Callable[[int], None] | None = None,
+                pages: PageSource | None = None) -> None:
     """Every page record of one file; a damaged WARC keeps its good records and is reported, a file that holds
     none is named."""
     kind = file_kind(path)
-    if not kind.readable:
+
+    def problem(message: str) -> None:
         run.counts.failed += 1
-        run.note_error(refusal(path, kind))
+        run.note_error(message)
+
+    if not kind.readable:
+        problem(refusal(path, kind))
     done = 0
-    for records in record_sources(run, path, kind, url):
+    for records in record_sources(path, kind, url, problem):
         try:
             for record in records:
-                import_record(run, record)
+                import_record(run, record, pages)
                 if progress:
                     progress(max(record.end_offset - done, 0))
                 done = max(done, record.end_offset)
@@ -73,9 +81,10 @@ def import_file(run: Run, path: str, url: str | None, progress: Callable[[int], 
         progress(max(os.path.getsize(path) - done, 0))
 
 
-def record_sources(run: Run, path: str, kind: FileKind, url: str | None) -> list[Iterable[Record]]:
+def record_sources(path: str, kind: FileKind, url: str | None,
+                   problem: Callable[[str], None] = lambda message: None) -> list[Iterable[Record]]:
     """The records of a file, by its kind: one run of them, or one per WARC inside a WACZ (so that a damaged one
-    costs only its own records)."""
+    costs only its own records); ``problem`` hears of a WARC in a WACZ that cannot be read."""
     if kind is FileKind.HTML:
         return [[read_saved_page(path, url)]]
     if kind is FileKind.ARC:
@@ -87,10 +96,18 @@ def record_sources(run: Run, path: str, kind: FileKind, url: str | None) -> list
         if warc.stored:
             sources.append(read_warc(path, warc.start, warc.size))
         else:  # its records would have no place in the .wacz to be read back from
-            run.counts.failed += 1
-            run.note_error(f"{path}: {warc.name} is compressed inside the zip, which the WACZ specification does "
+            problem(f"{path}: {warc.name} is compressed inside the zip, which the WACZ specification does "
                            f"not allow; unzip it and import {warc.name}")
     return sources
+
+
+def every_record(paths: list[str]) -> Iterator[Record]:
+    """The records of every WARC, ARC and WACZ among ``paths`` (saved pages hold no later pages of an article)."""
+    for path in paths:
+        kind = file_kind(path)
+        if kind.readable and kind is not FileKind.HTML:
+            for records in record_sources(path, kind, None):
+                yield from records
 
 
 def arc_records(path: str) -> Iterator[Record]:
@@ -102,7 +119,7 @@ def arc_records(path: str) -> Iterator[Record]:
         yield record
 
 
-def import_record(run: Run, record: Record) -> None:
+def import_record(run: Run, record: Record, pages: PageSource | None = None) -> None:
     capture = record.capture
     if record.is_revisit:
         run.record_revisit(capture)
@@ -114,7 +131,7 @@ def import_record(run: Run, record: Record) -> None:
     if record.unread:
         run.record(Outcome(Kind.NOT_HTML, record.unread, url=capture.url), [capture])
         return
-    reading = read_response(record.exchange)
+    reading = read_response(record.exchange, pages=pages)
     run.record(reading.outcome, [capture])
     if reading.kind is Kind.FAILED:
         run.note_error(f"{capture.url}: {reading.outcome.reason}")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pipelines.errors import UnreadableBody, WarcDamaged
 from pipelines.item import Article, Capture
-from pipelines.warc import Exchange, Record, capture_path, read_record
+from pipelines.warc import MAX_BODY_BYTES, Exchange, Record, capture_path, read_record
 
 from .errors import NotAnArticle
 from .page import Page
@@ -70,6 +70,16 @@ def join_pages(article: Article, page: Page, source: PageSource | None, max_byte
         images.update(image.url for image in part.images)
         joined.pages = number
     return joined
+
+
+def parse_article_pages(data: bytes, url: str, content_type: str | None = None,
+                        source: PageSource | None = None) -> Article:
+    """``scraper.parse.parse_article`` with the later pages of a long article from ``source``; with none, the
+    article says in ``warnings`` that it goes on."""
+    page = read_page(data, url, content_type)
+    article = extract_article(page)
+    join_pages(article, page, source, MAX_BODY_BYTES)
+    return article
 
 
 def _stop(article: Article, joined: Joined, warning: str) -> Joined:

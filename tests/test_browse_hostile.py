@@ -167,7 +167,8 @@ def test_import_of_a_warc_with_endless_headers_or_chunks_is_bounded(tmp_path, na
 def test_import_of_a_saved_page_over_the_cap_is_bounded(tmp_path):
     page = tmp_path / "huge.html"
     with open(page, "wb") as f:
-        f.truncate(512 * MIB)  # a sparse file: 512 MB of zeros to read, none on the disk
+        f.write(b"<!DOCTYPE html><html><body>")  # an HTML page by its first bytes (pipelines.filekind)...
+        f.truncate(512 * MIB)  # ...and sparse: 512 MB to read, none of it on the disk
     seconds, megabytes, out = import_in_child(tmp_path / "imported.db", page,
                                               "--url", "https://gdxk.southcn.com/cz/llwzllzz/content/post_1.html")
     assert megabytes < MEMORY_BOUND_MB and seconds < 30, (megabytes, seconds, out)

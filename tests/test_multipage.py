@@ -8,7 +8,6 @@ import sqlite3
 from click.testing import CliRunner
 
 from scraper.cli import cli
-from scraper.parse import parse_article
 from tests.collection import Collection, Story, article_html
 from tests.site_server import Reply
 
@@ -92,9 +91,19 @@ def test_a_later_page_that_fails_leaves_the_article_incomplete_said_and_tried_ag
     assert "第3页" in bodies(db_path)[0][1]
 
 
-def test_parse_of_one_page_says_the_article_goes_on():
+def test_parse_of_one_page_says_the_article_goes_on(tmp_path):
     coll = Collection()
     story = coll.add("llwzllzz", 1)[0]
-    html = pages_of(story, 2)[story.path]
-    article = parse_article(html.encode(), "https://gdxk.southcn.com" + story.path)
-    assert any("incomplete, page 2" in w for w in article.warnings)
+    saved = tmp_path / "page.html"
+    saved.write_text(pages_of(story, 2)[story.path], encoding="utf-8")
+    result = CliRunner().invoke(cli, ["parse", str(saved), "--url", "https://gdxk.southcn.com" + story.path])
+    assert result.exit_code == 0, result.output
+    assert "incomplete, page 2" in result.output
+
+
+def test_a_later_page_alone_is_read_with_its_first_never_as_an_article(site, crawl, db_path):
+    _, story, _ = publish_long(site)
+    second = story.path.removesuffix(".html") + "_2.html"
+    result = crawl(site, site.base + second)
+    assert result.counts.new == 1
+    assert [url for url, _ in bodies(db_path)] == [site.base + story.path]
