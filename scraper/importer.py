@@ -24,6 +24,8 @@ from pipelines.warc import MAX_BODY_BYTES, Exchange, Record, payload_digest, rea
 from . import PARSER_VERSION, __version__
 from .ingest import read_response
 from .multipage import PageSource, file_pages, stored_pages
+from .sites import identity_url
+from .urls import absolute_url
 
 # Where saved pages keep their address: Chrome/IE "saved from url=(0064)…", SingleFile, canonical and og:url.
 _SAVED_URL = (
@@ -48,15 +50,16 @@ def import_files(db_path: str, paths: Iterable[str], url: str | None = None, *, 
                   init=init) as run:
         # A long article's later pages: from the archive's captures, else from any file of this import.
         pages = stored_pages(run.db, warc_directory(db_path), also=file_pages(lambda: every_record(paths)))
+        redirects: dict[str, list[str]] = {}  # a redirect's target -> the URLs that led there, as the crawl had them
         for path in paths:
-            import_file(run, path, url, progress, pages)
+            import_file(run, path, url, progress, pages, redirects)
         if drift_check:
             run.check_health()
         return run.finish()
 
 
 def import_file(run: Run, path: str, url: str | None, progress: Callable[[int], None] | None = None,
-                pages: PageSource | None = None) -> None:
+                pages: PageSource | None = None, redirects: dict[str, list[str]] | None = None) -> None:
     """Every page record of one file; a damaged WARC keeps its good records and is reported, a file that holds
     none is named."""
     kind = file_kind(path)
@@ -71,7 +74,7 @@ def import_file(run: Run, path: str, url: str | None, progress: Callable[[int], 
     for records in record_sources(path, kind, url, problem):
         try:
             for record in records:
-                import_record(run, record, pages)
+                import_record(run, record, pages, redirects)
                 if progress:
                     progress(max(record.end_offset - done, 0))
                 done = max(done, record.end_offset)
@@ -119,7 +122,10 @@ def arc_records(path: str) -> Iterator[Record]:
         yield record
 
 
-def import_record(run: Run, record: Record, pages: PageSource | None = None) -> None:
+def import_record(run: Run, record: Record, pages: PageSource | None = None,
+                  redirects: dict[str, list[str]] | None = None) -> None:
+    """One record through the crawl's path. ``redirects`` gathers the redirects read so far, so that an article
+    reached through one (its record follows the redirect's in a crawl's WARC) has the same aliases as in the crawl."""
     capture = record.capture
     if record.is_revisit:
         run.record_revisit(capture)
@@ -131,7 +137,14 @@ def import_record(run: Run, record: Record, pages: PageSource | None = None) -> 
     if record.unread:
         run.record(Outcome(Kind.NOT_HTML, record.unread, url=capture.url), [capture])
         return
-    reading = read_response(record.exchange, pages=pages)
+    redirects = {} if redirects is None else redirects
+    here = identity_url(capture.url)
+    reading = read_response(record.exchange, via=redirects.get(here, ()), pages=pages)
+    location = record.exchange.header("Location")
+    if reading.kind is Kind.REDIRECT and location:
+        target = identity_url(absolute_url(capture.url, location) or capture.url)
+        if target != here:
+            redirects.setdefault(target, []).extend([*redirects.get(here, ()), here])
     run.record(reading.outcome, [capture])
     if reading.kind is Kind.FAILED:
         run.note_error(f"{capture.url}: {reading.outcome.reason}")

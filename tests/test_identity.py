@@ -4,6 +4,11 @@ collection, and for the URL patterns a template declares the path without the qu
 Each test failed before its fix (issue 12).
 """
 
+import sqlite3
+
+from click.testing import CliRunner
+
+from scraper.cli import cli
 from scraper.parse import parse_article
 from tests.collection import Collection, article_html, listing_html
 from tests.site_server import Reply
@@ -23,6 +28,23 @@ def test_an_archived_article_that_moves_behind_a_301_stays_one_article(site, cra
     assert second.counts.new == 0
     assert query("select url from articles") == [(site.base + new,)]
     assert query("select count(*) from article_versions") == [(0,)]
+
+
+def test_an_import_of_the_crawls_warc_moves_the_article_as_the_crawl_did(site, crawl, query, tmp_path):
+    coll = Collection(per_page=5)
+    story = coll.add("llwzllzz", 1)[0]
+    coll.publish(site)
+    crawl(site)
+    old, new = story.path, story.path.replace("/content/", "/content/moved/")
+    site.route(new, site.routes[old][0])
+    site.route(old, Reply(301, headers={"Location": new}))
+    crawl(site, site.base + old)
+    warcs = sorted(str(p) for p in (tmp_path / "archive").glob("*.warc.gz"))
+    other = tmp_path / "imported.db"
+    result = CliRunner().invoke(cli, ["import", "--db", str(other), *warcs])
+    assert result.exit_code == 0, result.output
+    with sqlite3.connect(other) as conn:
+        assert conn.execute("select url from articles").fetchall() == [(site.base + new,)]
 
 
 def test_a_query_on_a_declared_article_url_names_the_same_article(site, crawl, query):
