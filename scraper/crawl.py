@@ -236,7 +236,7 @@ class Crawl:
     def page_source(self, scope: Scope, allowed: Callable[[str], bool], kept: list[Capture]) -> PageSource:
         """Fetches a later page of a long article, politely, as any other request; its hops go to ``kept``."""
         def fetch_page(url: str) -> Exchange | None:
-            if not allowed(url):
+            if not allowed(url) or self.bound_reached() is not None:  # --max-requests holds here too
                 return None
             self.throttle_for(scope, self.robots_for(scope)).wait()
             self.progress(f"article page {url}")
@@ -389,8 +389,10 @@ class Crawl:
             floor = robots.crawl_delay(self.options.user_agent) or 0.0
             cap = self.options.max_crawl_delay
             if floor > cap:
-                self.progress(f"robots.txt of {scope.netloc} asks for a Crawl-delay of {floor:g} s; waiting "
-                              f"{cap:g} s between requests instead (the longest this crawl waits)")
+                said = (f"robots.txt of {scope.netloc} asks for a Crawl-delay of {floor:g} s; waiting {cap:g} s "
+                        "between requests instead (the longest this crawl waits)")
+                self.progress(said)
+                self.run.note(said)  # said again at the end, where a status line cannot overwrite it
                 floor = cap
             throttle = self.throttles[scope.netloc] = Throttle(self.options.delay, floor,
                                                                backoff_start=self.options.backoff_start)

@@ -94,6 +94,7 @@ def test_a_crawl_delay_past_the_cap_is_cut_to_it_and_said_once(site, crawl, aske
     assert max(gaps) < 5  # ...and nothing near what was asked
     cut = [m for m in said if m and "Crawl-delay" in m]
     assert len(cut) == 1 and f"{float(asked):g} s" in cut[0] and "0.2 s" in cut[0]
+    assert result.notes == cut
 
 
 @pytest.mark.parametrize("written, read", [("1e100", 1e100), ("inf", None), ("nan", None), ("-5", None),
