@@ -57,18 +57,17 @@ def test_pages_of_different_listings_are_apart():
     assert listing_page(f"{FOUNDER}/node_1.htm").listing != listing_page(f"{FOUNDER}/node_2.htm").listing
 
 
-def test_a_founder_channel_list_leads_to_its_articles_their_later_pages_and_its_next_page():
+def test_a_founder_channel_list_leads_to_its_articles_and_its_next_page():
     links = "".join(f'<li><a href="{href}">{text}</a></li>' for href, text in [
         ("content/2019-01/10/content_184782943.htm", "潮州召开会议"),
-        ("content/2019-01/10/content_184782943_2.htm", "2"),  # the same long article's second page
+        ("content/2019-01/10/content_184782943_2.htm", "2"),  # a long article's second page: the article
         ("content/2019-01/09/content_184700001.htm", "潮州文化"),
         ("node_367541_2.htm", "下一页"), ("node_367542.htm", "潮州频道"),
     ])
     page = f"<html><body><ul>{links}</ul></body></html>".encode()
     listing = find_links(page, f"{FOUNDER}/node_367541.htm", "text/html")
     assert [url for url, _ in listing.articles] == [
-        f"{FOUNDER}/content/2019-01/10/content_184782943.htm", f"{FOUNDER}/content/2019-01/10/content_184782943_2.htm",
-        f"{FOUNDER}/content/2019-01/09/content_184700001.htm"]
+        f"{FOUNDER}/content/2019-01/10/content_184782943.htm", f"{FOUNDER}/content/2019-01/09/content_184700001.htm"]
     assert listing.next_pages == [f"{FOUNDER}/node_367541_2.htm"]
     assert listing.listings == [f"{FOUNDER}/node_367542.htm"]
 
