@@ -22,9 +22,12 @@ from sqlite_utils.migrations import Migrations
 
 from .errors import SchemaTooNew, StorageError
 from .search import SEARCH_TEXT_VERSION, rebuild_index
+from .store import write_transaction
 
 MIGRATION_SET = "chaozhou-archive"
-# Seconds to wait for another writer before giving up with "database is locked".
+# Seconds a write transaction waits for another writer before giving up with "database is locked". A crawl and
+# imports each hold the write lock for one page at a time (milliseconds); only a schema upgrade or a search index
+# rebuild holds it longer.
 BUSY_TIMEOUT = 5.0
 migrations = Migrations(MIGRATION_SET)
 
@@ -244,18 +247,27 @@ def open_archive(path: str | Path, *, create: bool = True) -> Database:
         if unknown:
             db.close()
             raise SchemaTooNew(path, unknown)
-        if migrations.pending(db):
-            migrations.apply(db)  # before foreign keys are on: a step may rebuild a referenced table
+        if db.journal_mode != "wal":
+            db.enable_wal()  # first: the steps of a new archive are written as every later transaction is
+        upgrade(db)  # before foreign keys are on: a step may rebuild a referenced table
         build_search_index(db)
         db.execute("PRAGMA foreign_keys = ON")
-        if db.journal_mode != "wal":
-            db.enable_wal()
         # In WAL mode NORMAL still never leaves a half-written transaction; it skips an fsync per commit, which
         # with one transaction per article is most of the import time. A power cut may lose the last articles.
         db.execute("PRAGMA synchronous = NORMAL")
     except sqlite3.DatabaseError as exc:
         raise storage_error(exc, path) from exc
     return db
+
+
+def upgrade(db: Database) -> None:
+    """Run the steps the archive lacks, each in its own write transaction. Each looks again, under the write lock,
+    for what is left to run: two processes that open an older archive at once run every step once."""
+    while migrations.pending(db):
+        with write_transaction(db):
+            pending = migrations.pending(db)
+            if pending:
+                migrations.apply(db, stop_before=[m.name for m in pending[1:]])
 
 
 def search_index_version(db: Database) -> int | None:
@@ -267,7 +279,9 @@ def build_search_index(db: Database) -> bool:
     """Rebuild the search index when it was built with another version of the tokenising (or never); True if so."""
     if search_index_version(db) == SEARCH_TEXT_VERSION:
         return False
-    with db.atomic():
+    with write_transaction(db):
+        if search_index_version(db) == SEARCH_TEXT_VERSION:  # another process built it while this one waited
+            return False
         rebuild_index(db)
         db.execute("INSERT OR REPLACE INTO archive_meta (key, value) VALUES ('search_index_version', ?)",
                    [str(SEARCH_TEXT_VERSION)])
@@ -275,7 +289,10 @@ def build_search_index(db: Database) -> bool:
 
 
 def connect(path: str) -> sqlite3.Connection:
-    return sqlite3.connect(path, timeout=BUSY_TIMEOUT)
+    """A connection that waits up to BUSY_TIMEOUT for another writer. isolation_level None: the sqlite3 module
+    opens no transaction of its own (its implicit one is a deferred BEGIN, left open until a commit); every
+    transaction is a ``pipelines.store.write_transaction``."""
+    return sqlite3.connect(path, timeout=BUSY_TIMEOUT, isolation_level=None)
 
 
 # What to do, by SQLite's primary result code (sqlite3 gives it as ``sqlite_errorname``, extended codes included).

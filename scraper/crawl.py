@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from pipelines.item import Capture, Kind
 from pipelines.run import Job, Run, RunResult, Status, open_run
-from pipelines.store import current_capture
+from pipelines.store import current_capture, write_transaction
 from pipelines.times import CHINA
 from pipelines.warc import Exchange, WarcArchive, payload_digest, recover_open_files
 
@@ -97,7 +97,7 @@ class Crawl:
         return stopped
 
     def seed(self) -> None:
-        with self.db.atomic():
+        with write_transaction(self.db):
             for url in self.options.start_urls:
                 url = canonicalize_url(url)
                 kind = Kind.ARTICLE if page_kind(url) is Kind.ARTICLE else Kind.LISTING
@@ -118,7 +118,7 @@ class Crawl:
     def visit(self, item: frontier.Item) -> None:
         scope = self.scope_for(item.url)
         if scope is None:
-            with self.db.atomic():
+            with write_transaction(self.db):
                 frontier.mark(self.db, item.url, State.OUT_OF_SCOPE, "outside the crawl's host and path")
             return
         robots = self.robots_for(scope)
@@ -128,7 +128,7 @@ class Crawl:
                 # as it is, so that an outage of robots.txt never uses up the pages' retries.
                 self.refusals = REFUSAL_LIMIT
                 return
-            with self.db.atomic():
+            with write_transaction(self.db):
                 frontier.mark(self.db, item.url, State.ROBOTS, "disallowed by robots.txt")
             self.counts.robots += 1
             return
@@ -147,7 +147,7 @@ class Crawl:
         except FetchError as exc:
             self.counts.requests += max(1, len(exc.hops))
             captures = self.keep(exc.hops)
-            with self.db.atomic():
+            with write_transaction(self.db):
                 self.run.record_failure(captures)
                 self.postpone(item, exc.reason)
             return
@@ -157,7 +157,7 @@ class Crawl:
             return
         captures = self.keep(result.hops)
         reading = read_response(result.final, max_bytes=self.options.policy.max_bytes)
-        with self.db.atomic():
+        with write_transaction(self.db):
             self.run.record(reading.outcome, captures)
             self.follow(item, reading, result.final, scope)
         if reading.kind.is_refusal:
@@ -177,7 +177,7 @@ class Crawl:
         """A redirect (or a private address) the crawl may not follow: the hops so far are kept."""
         captures = self.keep(exc.hops)
         disallowed = scope.allows(exc.url) and not robots.allows(exc.url, self.options.user_agent)
-        with self.db.atomic():
+        with write_transaction(self.db):
             self.run.save_captures(captures)
             if disallowed:
                 frontier.mark(self.db, item.url, State.ROBOTS, f"redirected to {exc.url}, disallowed by robots.txt")
@@ -194,7 +194,7 @@ class Crawl:
         if not (same or final.status == 304):
             return False
         captures = self.keep(result.hops, revisit_of=last)
-        with self.db.atomic():
+        with write_transaction(self.db):
             self.run.save_captures(captures[:-1])
             self.run.record_revisit(captures[-1])
             frontier.mark(self.db, item.url, State.DONE)
@@ -269,7 +269,7 @@ class Crawl:
             self.counts.requests += len(result.hops) if result else 1
             if result and result.hops:
                 captures = self.keep(result.hops)
-                with self.db.atomic():  # as an import of the WARC reads it: robots.txt is no page
+                with write_transaction(self.db):  # as an import of the WARC reads it: robots.txt is no page
                     self.run.record(read_response(result.final).outcome, captures)
             self.robots[scope.netloc] = robots
         return robots
