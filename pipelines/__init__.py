@@ -5,7 +5,7 @@ nothing of its spiders).
 - ``run``: one crawl, import or reparse: its ``runs`` row, its counts, the pages it dropped; ``Run.record`` stores
   one Outcome (validate → normalise → version and store → search index) in one transaction
 - ``validate``, ``normalise``, ``version``, ``store``, ``search``: the steps, one module each
-- ``schema``: the archive's migrations and ``open_archive``; ``lock``: one writer per archive
+- ``schema``: the archive's migrations and ``open_archive``; ``lock``: which runs write an archive at once
 - ``warc``: WARC records, written and read back; ``health``: template drift; ``export``: CSV and JSON
 - ``times``, ``cjk``: the archive's one spelling of a moment, and which characters are Chinese
 """
