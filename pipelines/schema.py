@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -247,8 +248,7 @@ def open_archive(path: str | Path, *, create: bool = True) -> Database:
         if unknown:
             db.close()
             raise SchemaTooNew(path, unknown)
-        if db.journal_mode != "wal":
-            db.enable_wal()  # first: the steps of a new archive are written as every later transaction is
+        use_wal(db)  # first: in the rollback journal's mode a reader and a writer block each other
         upgrade(db)  # before foreign keys are on: a step may rebuild a referenced table
         build_search_index(db)
         db.execute("PRAGMA foreign_keys = ON")
@@ -258,6 +258,23 @@ def open_archive(path: str | Path, *, create: bool = True) -> Database:
     except sqlite3.DatabaseError as exc:
         raise storage_error(exc, path) from exc
     return db
+
+
+def use_wal(db: Database) -> None:
+    """WAL mode, which the file keeps: readers (Datasette) and a writer never wait for each other.
+
+    Switching needs the file to itself, and SQLite does not wait for it (no busy timeout here): while another
+    connection writes to an archive still in the old mode (a new archive, or one from an early release), try
+    again until BUSY_TIMEOUT has passed.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT
+    while db.journal_mode != "wal":
+        try:
+            db.enable_wal()
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorname != "SQLITE_BUSY" or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def upgrade(db: Database) -> None:

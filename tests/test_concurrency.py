@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import socket
 import sqlite3
 import subprocess
@@ -193,21 +194,28 @@ def test_a_crawl_and_an_import_at_once_both_finish(tmp_path, site):
           f"{figures['requests']} requests")
 
 
-def test_two_imports_at_once_both_finish(tmp_path, site):
+@pytest.mark.parametrize("archive", ["current", "release 1"])
+def test_two_imports_at_once_both_finish(tmp_path, site, archive):
+    # "release 1": both find an archive of schema step 001 and upgrade it at once; each step must run once.
     first, first_urls = warc_of(site, make_collection({"llwzllzz": 12, "dsj": 4}), tmp_path / "one")
     with FaultServer() as other:
         second, second_urls = warc_of(other, make_collection({"llwzllzz": 10, "dsj": 10}), tmp_path / "two")
     db = tmp_path / "archive.db"
-    open_archive(db).close()
+    if archive == "current":
+        open_archive(db).close()
+    else:
+        shutil.copy(ROOT / "tests" / "data" / "archive-schema-001.db", db)
+    already, runs = stored(db), stored(db, "select kind, status from runs order by id")
     imports = [start("import", *files, "--db", str(db), "--no-drift-check") for files in (first, second)]
     started = time.monotonic()
     held = hold_while_waiting(db, *imports, ready=lambda: all(has_open(p, db) for p in imports))
     results = [finished(p) for p in imports]
     seconds = time.monotonic() - started
     assert [code for code, _ in results] == [0, 0], [out for _, out in results]
-    assert stored(db) == sorted(first_urls + second_urls)
-    assert stored(db, "select kind, status from runs") == [("import", "ok"), ("import", "ok")]
-    print(f"two imports: held {held:.2f} s, both done in {seconds:.2f} s")
+    assert stored(db) == sorted(already + first_urls + second_urls)
+    assert stored(db, "select kind, status from runs order by id") == [*runs, ("import", "ok"), ("import", "ok")]
+    assert stored(db, "select name from _sqlite_migrations") == schema.known_migrations()
+    print(f"two imports ({archive}): held {held:.2f} s, both done in {seconds:.2f} s")
 
 
 def free_port() -> int:
