@@ -133,48 +133,73 @@ def stored(db: Path, sql: str = "select url from articles order by url") -> list
         conn.close()
 
 
-def gated(page: str):
-    """A behaviour that answers only once the test lets it: the crawl is held mid-run, in a fetch."""
-    reached, release, sent = threading.Event(), threading.Event(), threading.Event()
+class Gate:
+    """The n-th article the crawl asks for is answered only once the test lets it: the crawl is held mid-run, in a
+    fetch, whichever article that is."""
 
-    def run(conn: Conn) -> None:
-        reached.set()
-        if release.wait(WAIT):
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.reached, self.release, self.sent = threading.Event(), threading.Event(), threading.Event()
+
+
+def gate_articles(server: FaultServer, coll: Collection, *gates: Gate) -> None:
+    asked = iter(range(1, 10_000))
+    lock = threading.Lock()
+
+    def behaviour(page: str):
+        def run(conn: Conn) -> None:
+            with lock:
+                number = next(asked)
+            gate = next((g for g in gates if g.n == number), None)
+            if gate is not None:
+                gate.reached.set()
+                if not gate.release.wait(WAIT):
+                    return
             html(page)(conn)
-        sent.set()
-    return run, reached, release, sent
+            if gate is not None:
+                gate.sent.set()
+        return run
+
+    for story in coll.all_stories():
+        server.route(story.path, behaviour(article_html(story)))
 
 
 def crawl_and_import(tmp_path: Path, site: SiteServer, reads=None) -> dict:
-    """A crawl held mid-run at one article; an import of another site's WARC starts; the test holds the write lock
-    until both are at a write, then lets everything go. ``reads(db)``: a reader run alongside (Datasette)."""
+    """A crawl held mid-run at its 8th article; an import of another site's WARC starts; the test holds the write
+    lock until both are at a write, then lets both go; the crawl is held again at its 20th article until the
+    import has finished. ``reads(db)``: a reader run alongside (Datasette)."""
     imported, import_urls = warc_of(site, make_collection({"llwzllzz": 12, "dsj": 4}), tmp_path / "source")
     db = tmp_path / "archive.db"
     live = make_collection({"llwzllzz": 20, "dsj": 10})
+    first, second = Gate(8), Gate(20)
     figures: dict = {}
     with FaultServer() as server:
         live.publish(server)
-        story = live.all_stories()[7]
-        gate, reached, release, sent = gated(article_html(story))
-        server.route(story.path, gate)
+        gate_articles(server, live, first, second)
         started = time.monotonic()
         crawl = start("crawl", server.base + "/cz/", "--db", str(db), "--delay", "0", "--no-drift-check")
-        wait_for(reached.is_set, "the crawl was mid-run", crawl)
+        wait_for(first.reached.is_set, "the crawl was mid-run", crawl)
         reader = reads(db) if reads else None
         before = server.count()
         with write_lock_held(db):
             held = time.monotonic()
             importing = start("import", *imported, "--db", str(db), "--no-drift-check")
             wait_for(lambda: has_open(importing, db), "the import opened the archive", crawl, importing)
-            release.set()  # the crawl reads the article and goes to store it
-            wait_for(sent.is_set, "the held article was sent", crawl, importing)
+            first.release.set()  # the crawl reads the article and goes to store it
+            wait_for(first.sent.is_set, "the held article was sent", crawl, importing)
             time.sleep(HOLD)
             ended = [(p.args[3], *finished(p)) for p in (crawl, importing) if p.poll() is not None]
             assert not ended, f"a job gave up while another held the write lock: {ended}"
             assert server.count() <= before + 1, "the crawl went on without storing what it read"
         figures["held"] = (held, time.monotonic())
-        crawl_code, crawl_out = finished(crawl)
         import_code, import_out = finished(importing)
+        # The crawl is still running (held at its 20th article at the latest): its row must say so, not be taken
+        # for one a killed process left.
+        assert crawl.poll() is None and not second.sent.is_set()
+        assert stored(db, "select kind, status, error from runs order by id") == [("crawl", "running", None),
+                                                                                  ("import", "ok", None)]
+        second.release.set()
+        crawl_code, crawl_out = finished(crawl)
         figures["seconds"] = time.monotonic() - started
         figures["requests"] = server.count()
         if reader:
@@ -182,7 +207,7 @@ def crawl_and_import(tmp_path: Path, site: SiteServer, reads=None) -> dict:
         crawl_urls = urls_of(server, live)
     assert (crawl_code, import_code) == (0, 0), crawl_out + import_out
     assert stored(db) == sorted(crawl_urls + import_urls)
-    assert stored(db, "select kind, status from runs order by kind") == [("crawl", "ok"), ("import", "ok")]
+    assert stored(db, "select kind, status from runs order by id") == [("crawl", "ok"), ("import", "ok")]
     assert stored(db, "pragma integrity_check") == ["ok"]
     return figures
 
