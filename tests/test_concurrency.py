@@ -114,15 +114,20 @@ def write_lock_held(db: Path) -> Iterator[None]:
 
 
 def hold_while_waiting(db: Path, *procs: subprocess.Popen, ready) -> float:
-    """Hold the write lock until every job is at a write (``ready()``), then HOLD seconds more; every job must
-    still be running when it is let go (a job that did not wait has ended by then). Returns the seconds held."""
+    """Hold the write lock until every job is at a write (``ready()``), then HOLD seconds more (``all_waited``).
+    Returns the seconds held."""
     with write_lock_held(db):
         held = time.monotonic()
         wait_for(ready, "every job was at a write", *procs)
-        time.sleep(HOLD)
-        ended = [(p.args[3], *finished(p)) for p in procs if p.poll() is not None]
-        assert not ended, f"a job gave up while another held the write lock: {ended}"
+        all_waited(*procs)
     return time.monotonic() - held
+
+
+def all_waited(*procs: subprocess.Popen) -> None:
+    """HOLD seconds more with the lock held: every job must still be running (one that did not wait has ended)."""
+    time.sleep(HOLD)
+    ended = [(p.args[3], *finished(p)) for p in procs if p.poll() is not None]
+    assert not ended, f"a job gave up while another held the write lock: {ended}"
 
 
 def stored(db: Path, sql: str = "select url from articles order by url") -> list:
@@ -187,9 +192,7 @@ def crawl_and_import(tmp_path: Path, site: SiteServer, reads=None) -> dict:
             wait_for(lambda: has_open(importing, db), "the import opened the archive", crawl, importing)
             first.release.set()  # the crawl reads the article and goes to store it
             wait_for(first.sent.is_set, "the held article was sent", crawl, importing)
-            time.sleep(HOLD)
-            ended = [(p.args[3], *finished(p)) for p in (crawl, importing) if p.poll() is not None]
-            assert not ended, f"a job gave up while another held the write lock: {ended}"
+            all_waited(crawl, importing)
             assert server.count() <= before + 1, "the crawl went on without storing what it read"
         figures["held"] = (held, time.monotonic())
         import_code, import_out = finished(importing)
