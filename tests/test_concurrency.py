@@ -148,6 +148,7 @@ class Gate:
 
 
 def gate_articles(server: FaultServer, coll: Collection, *gates: Gate) -> None:
+    """Serve every article of ``coll``, counting the requests for them, each gate holding the one it numbers."""
     asked = iter(range(1, 10_000))
     lock = threading.Lock()
 
