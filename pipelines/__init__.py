@@ -6,7 +6,7 @@ nothing of its spiders).
   one Outcome (validate → normalise → version and store → search index) in one transaction
 - ``validate``, ``normalise``, ``version``, ``store``, ``search``: the steps, one module each
 - ``schema``: the archive's migrations, ``open_archive``, and ``database_kind`` (is a file an archive?); ``lock``:
-  one writer per archive
+  which runs write an archive at once
 - ``warc``: WARC records, written and read back; ``filekind``: what a file to import is, from its first bytes;
   ``health``: template drift; ``export``: CSV and JSON
 - ``times``, ``cjk``: the archive's one spelling of a moment, and which characters are Chinese

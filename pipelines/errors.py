@@ -14,7 +14,7 @@ class StorageError(ArchiveError):
 
 
 class ArchiveBusy(StorageError):
-    """Another crawl, import or reparse is writing this archive: two runs never write one archive at once."""
+    """A run this one may not share the archive with is writing it: another crawl, or a reparse (pipelines.lock)."""
 
 
 class NotAnArchive(StorageError):

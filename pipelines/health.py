@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 
 from sqlite_utils import Database
 
+from .store import write_transaction
+
 # Each measure: the field it watches, SQL that is 1 when an article falls short, and how a user reads that.
 MEASURES = {
     "title": ("coalesce(a.title, '') = ''", "no title"),
@@ -163,7 +165,7 @@ def record_health(db: Database, run_id: int, report: list[ColumnHealth]) -> None
     """Keep the run's measures beside it, so drift can be charted and explained later."""
     if "run_health" not in db.table_names():
         return
-    with db.atomic():
+    with write_transaction(db):
         for col in report:
             drifted = {d.measure: d for d in col.drifts}
             for name, share in [*col.missing.items(), ("body_length", col.median_length)]:

@@ -7,7 +7,8 @@ give the same rows whichever job read them, and the counts, the ``runs`` row and
 in one place.
 
 A run's row says ``running`` until ``finish`` writes its counts. A process killed mid-run cannot write it; the
-next run to take the archive's lock (``pipelines.lock``) closes such rows as ``interrupted``.
+next run to find no other run holding the archive's lock (``pipelines.lock``) closes such rows as
+``interrupted``.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import json
 import os
 import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 
@@ -28,7 +29,7 @@ from .item import Capture, Kind, Outcome
 from .lock import archive_lock
 from .normalise import normalise
 from .schema import check_archive, open_archive, storage_error
-from .store import Stored, adopt_alias, save_capture, seen_range, store_article, update
+from .store import Stored, adopt_alias, save_capture, seen_range, store_article, update, write_transaction
 from .times import utc_now
 from .validate import validate
 
@@ -136,29 +137,39 @@ class RunResult:
 @contextmanager
 def open_run(db_path: str | os.PathLike, job: Job, inputs: list[str], *, software: str, parser_version: str,
              create: bool = True, init: bool = False) -> Iterator[Run]:
-    """What every job does around its work: take the archive's lock, open (or create) the archive, start a run;
+    """What every job does around its work: open (or create) the archive, take the archive's lock and start a run;
     if the work fails, record the run as aborted and report SQLite's error as one line (``StorageError``). The job
     ends with ``run.finish()`` inside the block. ``create`` and ``init`` say which files may become an archive
-    (``pipelines.schema.check_archive``); any other is refused before the lock file is made beside it."""
+    (``pipelines.schema.check_archive``); any other is refused before anything is written or made beside it."""
     check_archive(db_path, create=create, init=init)
-    with archive_lock(db_path, job):
-        db = open_archive(db_path, create=create, init=init)
-        try:
-            run = Run.start(db, job, inputs, software=software, parser_version=parser_version)
+    db = open_archive(db_path, create=create, init=init)
+    try:
+        with ExitStack() as held:
+            with write_transaction(db):  # runs start one at a time (pipelines.lock)
+                alone = held.enter_context(archive_lock(db_path, job, alone=job in _ALONE,
+                                                        one_at_a_time=job in _ONE_AT_A_TIME))
+                run = Run.start(db, job, inputs, software=software, parser_version=parser_version,
+                                close_interrupted=alone)
             try:
                 yield run
             except BaseException as exc:
                 run.abort(exc)
                 raise
-        except sqlite3.Error as exc:  # mid-run: a full disk, the database made read-only
-            raise storage_error(exc, str(db_path)) from exc
-        finally:
-            with suppress(sqlite3.Error):
-                db.close()
+    except sqlite3.Error as exc:  # mid-run: a full disk, the database made read-only, a writer that never let go
+        raise storage_error(exc, str(db_path)) from exc
+    finally:
+        with suppress(sqlite3.Error):
+            db.close()
+
+
+# A reparse rebuilds every article from what is stored: nothing else may write meanwhile. Crawls and imports share
+# the archive, but two crawls would walk one frontier (pipelines.lock).
+_ALONE = {Job.REPARSE}
+_ONE_AT_A_TIME = {Job.CRAWL}
 
 
 class Run:
-    """One job's run. Make it with ``open_run`` (or ``Run.start`` while holding the archive's lock)."""
+    """One job's run. Make it with ``open_run``."""
 
     def __init__(self, db: Database, run_id: int | None, job: Job | None):
         self.db = db
@@ -171,18 +182,22 @@ class Run:
         self.drift = False
 
     @classmethod
-    def start(cls, db: Database, job: Job, inputs: list[str], *, software: str, parser_version: str) -> Run:
-        """A ``runs`` row, open until ``finish``; rows a killed process left open are closed as interrupted."""
-        with db.atomic():
+    def start(cls, db: Database, job: Job, inputs: list[str], *, software: str, parser_version: str,
+              close_interrupted: bool = False) -> Run:
+        """A ``runs`` row, open until ``finish``. ``close_interrupted`` (no other run holds the archive): rows still
+        ``running`` were left by a killed process, and are closed as interrupted."""
+        with write_transaction(db):
             run_id = db["runs"].insert({
                 "kind": job.value, "started_at": utc_now(), "status": Status.RUNNING.value,
                 "inputs": json.dumps(inputs, ensure_ascii=False),
                 "scraper_version": software, "parser_version": parser_version,
             }).last_pk
-            db.execute(
-                "UPDATE runs SET status = ?, error = coalesce(error || char(10), '') || ? WHERE status = ? AND id != ?",
-                [Status.INTERRUPTED.value, f"the process ended before the run did (killed?); closed by run {run_id}",
-                 Status.RUNNING.value, run_id])
+            if close_interrupted:
+                db.execute(
+                    "UPDATE runs SET status = ?, error = coalesce(error || char(10), '') || ? "
+                    "WHERE status = ? AND id != ?",
+                    [Status.INTERRUPTED.value, f"the process ended before the run did (killed?); closed by run "
+                     f"{run_id}", Status.RUNNING.value, run_id])
         return cls(db, run_id, job)
 
     # -- what one response gave ------------------------------------------------------------------------------
@@ -202,7 +217,7 @@ class Run:
 
         Returns what storing the article did (None when there was no article to store, or it was dropped).
         """
-        with self.db.atomic():
+        with write_transaction(self.db):
             self._save(captures)
             self.counts.redirect += sum(1 for c in captures[:-1] if _is_redirect(c))  # the hops before it
             capture = captures[-1] if captures else None
@@ -241,10 +256,11 @@ class Run:
         """A revisit record (or a 304) for the article whose current capture holds the same payload: the text was
         still there, so the article was seen then. False when no such article is held (the capture is kept all
         the same: the WARC holds it)."""
-        row = self.db.execute(
-            "SELECT a.id, a.first_seen, a.last_seen, a.url FROM articles a JOIN captures c ON c.id = a.capture_id "
-            "WHERE c.payload_digest = ? AND c.url = ?", [capture.payload_digest, capture.url]).fetchone()
-        with self.db.atomic():
+        with write_transaction(self.db):  # the article read under the write lock: another job may be storing it
+            row = self.db.execute(
+                "SELECT a.id, a.first_seen, a.last_seen, a.url FROM articles a JOIN captures c "
+                "ON c.id = a.capture_id WHERE c.payload_digest = ? AND c.url = ?",
+                [capture.payload_digest, capture.url]).fetchone()
             self._save([capture])
             if row is not None:
                 update(self.db, row[0], seen_range({"first_seen": row[1], "last_seen": row[2]}, capture.fetched_at))
@@ -259,7 +275,7 @@ class Run:
         """A request that gave no page to read (a timeout, a refused connection, too many redirects): its hops are
         kept, and it counts as failed. Nothing goes into ``dropped``, which holds pages that were read: the WARC
         holds no page here, and the crawl's frontier says why and when it is tried again."""
-        with self.db.atomic():
+        with write_transaction(self.db):
             self.save_captures(list(captures))
         self.counts.failed += 1
 
@@ -291,7 +307,7 @@ class Run:
 
     def _write_end(self, status: Status, error: str | None) -> None:
         c = self.counts
-        with self.db.atomic():
+        with write_transaction(self.db):
             self.db["runs"].update(self.id, {
                 "finished_at": utc_now(), "status": status.value, "new": c.new, "updated": c.updated,
                 "unchanged": c.unchanged, "not_article": c.not_article, "dropped": c.dropped, "failed": c.failed,

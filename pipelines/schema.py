@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import time
 from enum import StrEnum
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -24,9 +25,12 @@ from sqlite_utils.migrations import Migrations
 
 from .errors import NotAnArchive, SchemaTooNew, StorageError
 from .search import SEARCH_TEXT_VERSION, rebuild_index
+from .store import write_transaction
 
 MIGRATION_SET = "chaozhou-archive"
-# Seconds to wait for another writer before giving up with "database is locked".
+# Seconds a write transaction waits for another writer before giving up with "database is locked". A crawl and
+# imports each hold the write lock for one page at a time (milliseconds); only a schema upgrade or a search index
+# rebuild holds it longer.
 BUSY_TIMEOUT = 5.0
 migrations = Migrations(MIGRATION_SET)
 
@@ -316,18 +320,43 @@ def open_archive(path: str | Path, *, create: bool = True, init: bool = False) -
         if unknown:
             db.close()
             raise SchemaTooNew(path, unknown)
-        if migrations.pending(db):
-            migrations.apply(db)  # before foreign keys are on: a step may rebuild a referenced table
+        use_wal(db)  # first: in the rollback journal's mode a reader and a writer block each other
+        upgrade(db)  # before foreign keys are on: a step may rebuild a referenced table
         build_search_index(db)
         db.execute("PRAGMA foreign_keys = ON")
-        if db.journal_mode != "wal":
-            db.enable_wal()
         # In WAL mode NORMAL still never leaves a half-written transaction; it skips an fsync per commit, which
         # with one transaction per article is most of the import time. A power cut may lose the last articles.
         db.execute("PRAGMA synchronous = NORMAL")
     except sqlite3.DatabaseError as exc:
         raise storage_error(exc, path) from exc
     return db
+
+
+def use_wal(db: Database) -> None:
+    """WAL mode, which the file keeps: readers (Datasette) and a writer never wait for each other.
+
+    Switching needs the file to itself, and SQLite does not wait for it (no busy timeout here): while another
+    connection writes to an archive still in the old mode (a new archive, or one from an early release), try
+    again until BUSY_TIMEOUT has passed.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT
+    while db.journal_mode != "wal":
+        try:
+            db.enable_wal()
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorname != "SQLITE_BUSY" or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+def upgrade(db: Database) -> None:
+    """Run the steps the archive lacks, each in its own write transaction. Each looks again, under the write lock,
+    for what is left to run: two processes that open an older archive at once run every step once."""
+    while migrations.pending(db):
+        with write_transaction(db):
+            pending = migrations.pending(db)
+            if pending:
+                migrations.apply(db, stop_before=[m.name for m in pending[1:]])
 
 
 def search_index_version(db: Database) -> int | None:
@@ -339,7 +368,9 @@ def build_search_index(db: Database) -> bool:
     """Rebuild the search index when it was built with another version of the tokenising (or never); True if so."""
     if search_index_version(db) == SEARCH_TEXT_VERSION:
         return False
-    with db.atomic():
+    with write_transaction(db):
+        if search_index_version(db) == SEARCH_TEXT_VERSION:  # another process built it while this one waited
+            return False
         rebuild_index(db)
         db.execute("INSERT OR REPLACE INTO archive_meta (key, value) VALUES ('search_index_version', ?)",
                    [str(SEARCH_TEXT_VERSION)])
@@ -347,7 +378,10 @@ def build_search_index(db: Database) -> bool:
 
 
 def connect(path: str) -> sqlite3.Connection:
-    return sqlite3.connect(path, timeout=BUSY_TIMEOUT)
+    """A connection that waits up to BUSY_TIMEOUT for another writer. isolation_level None: the sqlite3 module
+    opens no transaction of its own (its implicit one is a deferred BEGIN, left open until a commit); every
+    transaction is a ``pipelines.store.write_transaction``."""
+    return sqlite3.connect(path, timeout=BUSY_TIMEOUT, isolation_level=None)
 
 
 # What to do, by SQLite's primary result code (sqlite3 gives it as ``sqlite_errorname``, extended codes included).

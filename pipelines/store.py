@@ -1,13 +1,15 @@
 """Store: write one validated, normalised Article with its authors, images, history and search row.
 
-``pipelines.run.Run`` calls these inside one transaction per response: a crash or a full disk rolls the whole
-article back. Rows are updated in place, never deleted and re-inserted, so an article's id (its rowid, which the
-search index points at) never changes.
+``pipelines.run.Run`` calls these inside one transaction per response (``write_transaction``): a crash or a full
+disk rolls the whole article back. Rows are updated in place, never deleted and re-inserted, so an article's id
+(its rowid, which the search index points at) never changes.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import Enum
 
 from sqlite_utils import Database
@@ -15,6 +17,33 @@ from sqlite_utils import Database
 from .item import Article, Capture
 from .search import index_article, unindex_article
 from .version import Decision, compare, content_hash
+
+
+@contextmanager
+def write_transaction(db: Database) -> Iterator[Database]:
+    """A transaction that takes SQLite's write lock as it begins (``BEGIN IMMEDIATE``); inside another, a savepoint.
+
+    Every write to the archive goes through one, because a crawl, imports and Datasette share the file. Only a
+    transaction that has read nothing yet can wait for another writer (the connection's busy timeout): in WAL mode a
+    deferred ``BEGIN`` that reads and then writes gets SQLITE_BUSY at once if another connection holds the write
+    lock (waiting could not help: its reads may already be out of date). Django's ``transaction_mode`` option for
+    SQLite is there for the same reason.
+    """
+    if db.conn.in_transaction:
+        with db.atomic():
+            yield db
+        return
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.rollback()  # a no-op if the error already ended the transaction: the first error is the one raised
+        raise
+    try:
+        db.conn.execute("COMMIT")
+    except BaseException:
+        db.rollback()
+        raise
 
 
 class Stored(Enum):

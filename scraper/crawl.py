@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from pipelines.item import Capture, Kind
 from pipelines.run import Job, Run, RunResult, Status, open_run
-from pipelines.store import current_capture
+from pipelines.store import current_capture, write_transaction
 from pipelines.times import CHINA
 from pipelines.warc import Exchange, WarcArchive, payload_digest, recover_open_files
 
@@ -148,7 +148,7 @@ class Crawl:
             self.run.note(f"stopped at {option} {value}; {left} URL(s) wait in the frontier for the next run")
 
     def seed(self) -> None:
-        with self.db.atomic():
+        with write_transaction(self.db):
             for url in self.options.start_urls:
                 url = identity_url(url)
                 kind = Kind.ARTICLE if page_kind(url) is Kind.ARTICLE else Kind.LISTING
@@ -169,7 +169,7 @@ class Crawl:
     def visit(self, item: frontier.Item) -> None:
         scope = self.scope_for(item.url)
         if scope is None:
-            with self.db.atomic():
+            with write_transaction(self.db):
                 frontier.mark(self.db, item.url, State.OUT_OF_SCOPE, "outside the crawl's host and path")
             return
         robots = self.robots_for(scope)
@@ -183,7 +183,7 @@ class Crawl:
                              (Status.REFUSING, f"{scope.robots_url} could not be read ({robots.detail}); nothing "
                                                "may be fetched until it can"))
                 return
-            with self.db.atomic():
+            with write_transaction(self.db):
                 frontier.mark(self.db, item.url, State.ROBOTS, "disallowed by robots.txt")
             self.counts.robots += 1
             return
@@ -207,7 +207,7 @@ class Crawl:
         except FetchError as exc:
             self.counts.requests += max(1, len(exc.hops))
             captures = self.keep(exc.hops)
-            with self.db.atomic():
+            with write_transaction(self.db):
                 self.run.record_failure(captures)
                 self.postpone(item, exc.reason)
             self.note_no_answer(exc)
@@ -224,7 +224,7 @@ class Crawl:
         later: list[Capture] = []  # the later pages of a long article, kept as they are fetched
         reading = read_response(result.final, via=[hop.url for hop in result.hops[:-1]],
                                 pages=self.page_source(scope, allowed, later), max_bytes=self.options.policy.max_bytes)
-        with self.db.atomic():
+        with write_transaction(self.db):
             self.run.save_captures(later)
             self.run.record(reading.outcome, captures)
             self.follow(item, reading, result.final, scope)
@@ -263,7 +263,7 @@ class Crawl:
         """A redirect (or a private address) the crawl may not follow: the hops so far are kept."""
         captures = self.keep(exc.hops)
         disallowed = scope.allows(exc.url) and not robots.allows(exc.url, self.options.user_agent)
-        with self.db.atomic():
+        with write_transaction(self.db):
             self.run.save_captures(captures)
             if disallowed:
                 frontier.mark(self.db, item.url, State.ROBOTS, f"redirected to {exc.url}, disallowed by robots.txt")
@@ -286,7 +286,7 @@ class Crawl:
         if not (same or (final.status == 304 and asked_if_changed)):
             return False
         captures = self.keep(result.hops, revisit_of=last)
-        with self.db.atomic():
+        with write_transaction(self.db):
             self.run.save_captures(captures[:-1])
             self.run.record_revisit(captures[-1])
             frontier.mark(self.db, item.url, State.DONE)
@@ -378,7 +378,7 @@ class Crawl:
             self.counts.requests += len(result.hops) if result else 1
             if result and result.hops:
                 captures = self.keep(result.hops)
-                with self.db.atomic():  # as an import of the WARC reads it: robots.txt is no page
+                with write_transaction(self.db):  # as an import of the WARC reads it: robots.txt is no page
                     self.run.record(read_response(result.final).outcome, captures)
             self.robots[scope.netloc] = robots
         return robots

@@ -16,6 +16,7 @@ from pathlib import Path
 from pipelines.errors import WarcDamaged
 from pipelines.item import Capture, Kind
 from pipelines.run import Job, Run, RunResult, open_run
+from pipelines.store import write_transaction
 from pipelines.warc import capture_path, read_record
 
 from . import PARSER_VERSION, __version__, frontier
@@ -90,7 +91,7 @@ def reparse_one(run: Run, url: str, capture: Capture, warc_dir: Path, stored: bo
     reading = read_response(record.exchange, pages=pages)
     if reading.kind is Kind.ARTICLE and stored:
         reading.outcome.article.url = reading.outcome.url = url  # rebuilt in place, where it is stored
-    with run.db.atomic():
+    with write_transaction(run.db):
         stored_now = run.record(reading.outcome, [capture])
         if stored_now is not None and frontier.state_of(run.db, reading.outcome.url) == State.NOT_ARTICLE:
             # An article after all: the crawl now rechecks it like any other.

@@ -11,8 +11,6 @@ import pytest
 import sqlite_utils
 from click.testing import CliRunner
 
-from pipelines.errors import ArchiveBusy
-from pipelines.lock import archive_lock
 from pipelines.warc import read_record
 from scraper.cli import cli
 from tests.collection import Collection, article_html
@@ -158,13 +156,6 @@ def test_reparse_rebuilds_the_same_articles_without_the_network(site, collection
     after = list(sqlite_utils.Database(db_path).query(
         "select id, url, title, body, published_at, content_hash from articles order by id"))
     assert after == before
-
-
-def test_two_runs_on_one_database_are_refused(tmp_path):
-    db_path = str(tmp_path / "archive.db")
-    with archive_lock(db_path, "crawl"), pytest.raises(ArchiveBusy, match="being written"), \
-            archive_lock(db_path, "import"):
-        pass
 
 
 def test_crawl_command_prints_a_summary_and_exit_code(site, collection, tmp_path):

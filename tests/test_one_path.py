@@ -180,7 +180,7 @@ def test_a_killed_run_is_closed_as_interrupted_by_the_next(site, collection, db_
 
 def test_a_run_refused_by_the_lock_leaves_no_row(site, collection, db_path):
     CliRunner().invoke(cli, ["import", "--sample", "--db", str(db_path)])
-    with archive_lock(db_path, "crawl"):
+    with archive_lock(db_path, "reparse", alone=True):  # what every other run is refused by
         for args in (["crawl", site.base + "/cz/", "--delay", "0"], ["import", "--sample"], ["reparse"]):
             result = CliRunner().invoke(cli, [*args, "--db", str(db_path)])
             assert result.exit_code == 2 and "being written by" in result.output, result.output
