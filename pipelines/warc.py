@@ -42,7 +42,7 @@ from warcio.warcwriter import WARCWriter
 from .errors import BodyTooLarge, UnreadableBody, WarcDamaged, WarcWriteError
 from .item import Capture
 from .times import parse_time, utc_from_text, utc_text
-from .warc_bounds import BoundedRecords
+from .warc_bounds import BoundedRecords, FileSlice
 
 OPEN_SUFFIX = ".open"
 REVISIT_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
@@ -262,7 +262,7 @@ def read_warc(path: str | os.PathLike, start: int = 0, size: int | None = None) 
     warc_file = os.path.abspath(path)
     with open(path, "rb") as fh:
         # arc2warc: an ARC record reads as the WARC response record it would be.
-        records = BoundedRecords(_Slice(fh, start, size) if start or size is not None else fh, arc2warc=True)
+        records = BoundedRecords(FileSlice(fh, start, size) if start or size is not None else fh, arc2warc=True)
         good_end = start
         try:
             for raw in records:
@@ -285,25 +285,6 @@ def read_warc(path: str | os.PathLike, start: int = 0, size: int | None = None) 
         except (ArchiveLoadFailed, zlib.error, EOFError, ValueError, OSError, IndexError, AttributeError,
                 TypeError) as exc:
             raise WarcDamaged(str(path), good_end, printable(str(exc)) or type(exc).__name__) from exc
-
-
-class _Slice:
-    """The bytes of an open file from ``start``, ``size`` of them: a WARC stored inside a WACZ, as a file."""
-
-    def __init__(self, f, start: int, size: int | None):
-        f.seek(start)
-        self.f, self.start, self.left = f, start, size
-
-    def read(self, size: int = -1) -> bytes:
-        if self.left is not None:
-            size = self.left if size < 0 else min(size, self.left)
-        data = self.f.read(size)
-        if self.left is not None:
-            self.left -= len(data)
-        return data
-
-    def tell(self) -> int:
-        return self.f.tell() - self.start
 
 
 def read_record(path: str | os.PathLike, offset: int) -> Record:

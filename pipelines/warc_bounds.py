@@ -5,7 +5,8 @@ blank one: a record of one endless header line, or of millions of short ones, wo
 few hundred kB inflates to gigabytes). ``BoundedRecords`` is warcio's ArchiveIterator over a reader that allows
 a record ``MAX_HEADER_BYTES`` of lines before its body, and raises ``HeadersTooLarge`` (a ValueError, which
 ``pipelines.warc`` reports as damage at that record) past it. Bodies are bounded where they are read
-(``pipelines.warc.MAX_BODY_BYTES``).
+(``pipelines.warc.MAX_BODY_BYTES``). ``FileSlice`` confines the reading to a byte range of a file (a WARC inside
+a WACZ).
 """
 
 from __future__ import annotations
@@ -56,3 +57,22 @@ class BoundedRecords(ArchiveIterator):
         # Records with no body (revisits, requests) follow one another without a read in between.
         self.reader.line_budget = MAX_HEADER_BYTES
         return next(self.the_iter)
+
+
+class FileSlice:
+    """The bytes of an open file from ``start``, ``size`` of them: a WARC stored inside a WACZ, as a file."""
+
+    def __init__(self, f, start: int, size: int | None):
+        f.seek(start)
+        self.f, self.start, self.left = f, start, size
+
+    def read(self, size: int = -1) -> bytes:
+        if self.left is not None:
+            size = self.left if size < 0 else min(size, self.left)
+        data = self.f.read(size)
+        if self.left is not None:
+            self.left -= len(data)
+        return data
+
+    def tell(self) -> int:
+        return self.f.tell() - self.start

@@ -28,7 +28,7 @@ from .frontier import State
 from .ingest import Reading, read_response
 from .multipage import PageSource
 from .netguard import resolves_private
-from .polite import Robots, RobotsState, Scope, Throttle, fetch_robots, retry_after_seconds
+from .polite import Robots, RobotsState, Scope, Throttle, fetch_robots, retry_after_seconds, start_scopes
 from .sites import article_page, identity_url, page_kind
 from .urls import canonicalize_url
 
@@ -42,16 +42,6 @@ _WALKED = (Kind.LISTING, Kind.NO_ARTICLE)
 def unreachable(url: str, why: NoAnswer) -> str:
     """The line that says the site could not be reached, and why (stored in the run's row, shown once)."""
     return f"could not reach {urlsplit(url).hostname}: {why} (asking for {url})"
-
-
-def start_scopes(urls: list[str]) -> dict[str, Scope]:
-    """One scope per host: the collection path of the start URLs on it."""
-    scopes: dict[str, Scope] = {}
-    for url in urls:
-        scope = Scope.around(url)
-        key = scope.netloc
-        scopes[key] = scopes[key].widened(scope) if key in scopes else scope
-    return scopes
 
 
 class Crawl:

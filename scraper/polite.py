@@ -76,6 +76,16 @@ class Scope:
         return Scope(self.scheme, self.netloc, prefix if prefix.startswith("/") else "/" + prefix)
 
 
+def start_scopes(urls: list[str]) -> dict[str, Scope]:
+    """One scope per host: the collection path of the start URLs on it."""
+    scopes: dict[str, Scope] = {}
+    for url in urls:
+        scope = Scope.around(url)
+        key = scope.netloc
+        scopes[key] = scopes[key].widened(scope) if key in scopes else scope
+    return scopes
+
+
 # The longest pause between requests a robots.txt Crawl-delay can ask of a run. Heritrix honours a Crawl-delay
 # up to 300 s by default (respectCrawlDelayUpToSeconds); a daily run of the 潮州库 (a few hundred requests) must end
 # well within the day while it holds the archive's lock, so we stop at 60 s: 500 requests in under nine hours.
