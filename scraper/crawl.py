@@ -26,7 +26,7 @@ from .discover import Listing, links_of
 from .fetch import FetchError, FetchResult, NoAnswer, OutOfScope, fetch, make_session, reporting_retries
 from .frontier import State
 from .ingest import Reading, read_response
-from .multipage import PageSource
+from .multipage import PageSource, continues
 from .netguard import resolves_private
 from .polite import Robots, RobotsState, Scope, Throttle, fetch_robots, retry_after_seconds, start_scopes
 from .sites import article_page, identity_url, page_kind
@@ -207,7 +207,7 @@ class Crawl:
         self.counts.retried += result.retries
         # A URL tried again after a failure is read in full: what is stored of it may be incomplete (a long
         # article whose later page could not be had) even when its first page is the same.
-        if (item.kind is Kind.ARTICLE and item.attempts == 0
+        if (item.kind is Kind.ARTICLE and self.may_revisit(item)
                 and self.unchanged(item, result, scope, asked_if_changed=bool(conditional))):
             return
         captures = self.keep(result.hops)
@@ -241,7 +241,16 @@ class Crawl:
             return result.final
         return fetch_page
 
+    @staticmethod
+    def may_revisit(item: frontier.Item) -> bool:
+        """Whether the same bytes (or a 304) may stand for the stored article: not for a URL tried again after a
+        failure, or given up on before, since what is stored of it may be incomplete (a long article whose later
+        page could not be had) even when its first page is the same."""
+        return item.attempts == 0 and item.state_before in (None, State.DONE)
+
     def conditional_headers(self, item: frontier.Item) -> dict[str, str]:
+        if not self.may_revisit(item):
+            return {}
         headers = {}
         if item.conditional and item.etag:
             headers["If-None-Match"] = item.etag
@@ -269,12 +278,15 @@ class Crawl:
         any other 304 is read as the redirect-class status it is, and the URL is tried again later.
         """
         final = result.final
-        last = current_capture(self.db, identity_url(final.url))
+        # Stored at the URL it answers from, or (a stored article's canonical now redirects) at the one asked for.
+        last = current_capture(self.db, identity_url(final.url)) or current_capture(self.db, item.url)
         if last is None:
             return False
         same = final.status == 200 and last.payload_digest == payload_digest(final.body)
         if not (same or (final.status == 304 and asked_if_changed)):
             return False
+        if same and continues(final, self.options.policy.max_bytes):
+            return False  # the first page of a long article: a later page may have changed, so all are read
         captures = self.keep(result.hops, revisit_of=last)
         with write_transaction(self.db):
             self.run.save_captures(captures[:-1])

@@ -132,7 +132,9 @@ def fetch(session: requests.Session, url: str, in_scope=lambda url: True, policy
         if not in_scope(current):
             raise OutOfScope(current, "outside the crawl's host and path; not requested", result.hops)
         try:
-            exchange, retries = _get_with_body_retries(session, current, policy, extra_headers)
+            # Validators (If-None-Match …) belong to the URL first asked for, never to where it redirects.
+            exchange, retries = _get_with_body_retries(session, current, policy,
+                                                       None if result.hops else extra_headers)
         except FetchError as exc:
             exc.hops = result.hops + exc.hops  # the redirects that led here are kept in the WARC all the same
             raise

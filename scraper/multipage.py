@@ -44,6 +44,18 @@ def next_page(page: Page, first: str, number: int) -> str | None:
     return None
 
 
+def continues(exchange: Exchange, max_bytes: int) -> bool:
+    """Whether the response is the first page of a long article (it links to its page 2)."""
+    here = article_page(exchange.url)
+    if here is None or here.number != 1:
+        return False
+    try:
+        page = read_page(exchange.decoded_body(max_bytes), exchange.url, exchange.content_type)
+    except (UnreadableBody, NotAnArticle):
+        return False
+    return next_page(page, here.first, 1) is not None
+
+
 def join_pages(article: Article, page: Page, source: PageSource | None, max_bytes: int) -> Joined:
     """Append the later pages of the article read from ``page`` (its first); a page that cannot be had or read
     ends the joining with a warning on the article, which is then stored as far as it goes."""

@@ -35,7 +35,10 @@ def identity_url(url: str) -> str:
     all when a template declares the URL's path an article (its query cannot name another page: gdxk's
     ``post_N.html?t=1`` is ``post_N.html``)."""
     url = canonicalize_url(url)
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # "http://[…": no URL to take apart, and identity never raises
+        return url
     if parts.query and page_kind(parts._replace(query="").geturl()) is Kind.ARTICLE:
         return parts._replace(query="").geturl()
     return url
@@ -57,7 +60,7 @@ def article_page(url: str) -> ArticlePage | None:
             continue
         if "page" not in m.re.groupindex or m.group("page") is None:
             return ArticlePage(identity_url(url), 1)
-        parts = urlsplit(url)
+        parts = urlsplit(url)  # url_target has read it: it parses
         first = target[:m.start("page") - 1] + target[m.end("page"):]  # "post_7_2.html" -> "post_7.html"
         return ArticlePage(identity_url(f"{parts.scheme}://{parts.netloc}{first}"), int(m.group("page")))
     return None

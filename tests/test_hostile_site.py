@@ -170,3 +170,45 @@ def test_pages_read_as_no_article_come_back_with_reparse_after_a_parser_fix(site
     assert query("select state from frontier where url = ?", url) == [("done",)]
     again = CliRunner().invoke(cli, ["reparse", "--db", str(db_path)])
     assert "new 0" in again.output and query("select count(*) from articles") == [(3,)]
+
+
+def test_a_recheck_that_failed_once_is_asked_again_in_full_and_ends_done(site, crawl, query, db_path):
+    import time
+    coll = Collection(per_page=5)
+    fresh = coll.add("llwzllzz", 1, year=2026)[0]
+    fresh.published = time.strftime("%Y-%m-%d 08:00:00")  # recent: the next run rechecks it conditionally
+    coll.publish(site)
+    page = site.routes[fresh.path][0]
+    site.route(fresh.path, Reply(200, page.body, {**page.headers, "ETag": '"v1"'}))
+    crawl(site)
+    url = site.base + fresh.path
+    site.route(fresh.path, Reply(500), Reply(500), Reply(500), Reply(500), Reply(500),
+               Reply(200, page.body, {**page.headers, "ETag": '"v1"'}))
+    assert crawl(site).exit_code == 1
+    assert query("select state from frontier where url = ?", url) == [("pending",)]
+    with sqlite3.connect(db_path) as conn:  # the retry is due
+        conn.execute("update frontier set next_try = null")
+    hits = len(site.hits)
+    again = crawl(site)
+    retry = [h for h in site.hits[hits:] if h.path == fresh.path]
+    assert retry and "If-None-Match" not in retry[0].headers  # what is stored may be incomplete: read it whole
+    assert query("select state from frontier where url = ?", url) == [("done",)]
+    assert again.exit_code == 0 and query("select count(*) from articles") == [(1,)]
+
+
+def test_validators_go_only_to_the_url_they_belong_to(site, crawl):
+    import time
+    coll = Collection(per_page=5)
+    fresh = coll.add("llwzllzz", 1, year=2026)[0]
+    fresh.published = time.strftime("%Y-%m-%d 08:00:00")
+    coll.publish(site)
+    page = site.routes[fresh.path][0]
+    site.route(fresh.path, Reply(200, page.body, {**page.headers, "ETag": '"v1"'}))
+    crawl(site)
+    moved = fresh.path.replace("/content/", "/content/moved/")
+    site.route(fresh.path, Reply(302, headers={"Location": moved}))
+    site.route(moved, Reply(200, page.body, page.headers))
+    hits = len(site.hits)
+    crawl(site)
+    asked = {h.path: h.headers for h in site.hits[hits:]}
+    assert asked[fresh.path].get("If-None-Match") == '"v1"' and "If-None-Match" not in asked[moved]

@@ -107,3 +107,13 @@ def test_a_later_page_alone_is_read_with_its_first_never_as_an_article(site, cra
     result = crawl(site, site.base + second)
     assert result.counts.new == 1
     assert [url for url, _ in bodies(db_path)] == [site.base + story.path]
+
+
+def test_a_change_on_a_later_page_is_found_though_the_first_is_the_same(site, crawl, db_path):
+    _, story, pages = publish_long(site)
+    crawl(site)
+    second = story.path.removesuffix(".html") + "_2.html"
+    site.route(second, Reply.html(pages[second].replace("第2页第一段", "第2页更正段")))
+    again = crawl(site, site.base + story.path)
+    assert again.counts.updated == 1
+    assert "第2页更正段" in bodies(db_path)[0][1]

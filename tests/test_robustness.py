@@ -10,7 +10,7 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from pipelines.errors import UnreadableBody
@@ -21,7 +21,8 @@ from scraper.errors import NotAnArticle
 from scraper.fetch import FetchResult
 from scraper.parse import parse_article
 from scraper.polite import Scope, read_robots
-from scraper.urls import canonicalize_url
+from scraper.sites import article_page, identity_url
+from scraper.urls import canonicalize_url, url_readings
 
 SAMPLE = resources.files("scraper").joinpath("samples/reference-article.html").read_bytes()
 FIXTURE_PAGES = sorted((Path(__file__).parent / "fixtures" / "pages").glob("*.html"))
@@ -82,6 +83,26 @@ def test_decoding_never_raises(data, content_type):
 def test_canonical_url_is_idempotent_and_total(text):
     once = canonicalize_url(text)
     assert canonicalize_url(once) == once
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(max_size=200), st.builds(lambda path: "http://gdxk.southcn.com/cz/" + path,
+                                                    st.text(max_size=80))))
+@example("http://[gdxk/cz/llwzllzz/content/post_1.html")  # urlsplit raises on it (a saved page said so)
+@example("http://gdxk.southcn.com/cz/a/content/post_1_2.html?t=1")
+def test_identity_and_article_pages_never_raise(text):
+    identity = identity_url(text)
+    assert identity_url(identity) == identity
+    page = article_page(text)
+    assert page is None or page.number >= 1
+    assert url_readings_or_none(text) is None or all(isinstance(u, str) for u in url_readings_or_none(text))
+
+
+def url_readings_or_none(text: str) -> list[str] | None:
+    try:
+        return url_readings(text)
+    except ValueError:  # documented: a URL that cannot be sent
+        return None
 
 
 @given(st.sampled_from(["utm_source=x", "spm=1.2", "from=timeline", "share_token=abc"]))
