@@ -84,8 +84,8 @@ class Outcome:
     reason: str = ""
     article: Article | None = None
     url: str = ""  # the page's canonical URL, what the archive keys it by (the response's own URL may not be)
-    # Other URLs the same article was reached at (a redirect's source, a URL its rel=canonical replaces): an article
-    # the archive holds under one of them is moved to ``url``, so the page stays one article.
+    # Other URLs the same article was reached at (the sources of permanent redirects to it): an article the archive
+    # holds under one of them, with the same title, is moved to ``url``, so the page stays one article.
     aliases: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:

@@ -241,7 +241,7 @@ class Run:
             self._drop(outcome.article.url, capture, "validate", exc.reason)
             self.counts.dropped += 1
             return None
-        adopt_alias(self.db, article.url, outcome.aliases)
+        adopt_alias(self.db, article, outcome.aliases)
         stored = store_article(self.db, article, capture.id if capture else None, capture.fetched_at if capture
                                else None)
         back_again(self.db, article.url, capture.fetched_at if capture else None)

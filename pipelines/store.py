@@ -202,14 +202,16 @@ def write_authors_images(db: Database, article_id: int, article: Article) -> Non
                    [article_id, position, image.url, image.caption])
 
 
-def adopt_alias(db: Database, url: str, aliases: list[str]) -> bool:
-    """Move an article stored under one of ``aliases`` (a URL that now redirects to ``url``, or that names ``url``
-    as its canonical) to ``url``, with its versions and history: one article, not two. Nothing moves when ``url``
-    already holds one. Returns whether an article moved. Call inside a transaction."""
+def adopt_alias(db: Database, article: Article, aliases: list[str]) -> bool:
+    """Move the article stored under one of ``aliases`` (a URL that now redirects for good to ``article.url``) to
+    ``article.url``, with its versions and history: one article, not two. Nothing moves when ``article.url``
+    already holds one, or when the stored article has another title (then they are two articles, and the site
+    moved one onto the other's address). Returns whether an article moved. Call inside a transaction."""
+    url = article.url
     if not aliases or db.execute("SELECT 1 FROM articles WHERE url = ?", [url]).fetchone():
         return False
     for alias in aliases:
-        row = db.execute("SELECT id FROM articles WHERE url = ?", [alias]).fetchone()
+        row = db.execute("SELECT id FROM articles WHERE url = ? AND title IS ?", [alias, article.title]).fetchone()
         if row:
             db.execute("UPDATE articles SET url = ? WHERE id = ?", [url, row[0]])
             return True

@@ -25,7 +25,7 @@ from .crawl_config import DEFAULT_START, REFUSAL_LIMIT, CrawlOptions  # noqa: F4
 from .discover import Listing, links_of
 from .fetch import FetchError, FetchResult, NoAnswer, OutOfScope, fetch, make_session, reporting_retries
 from .frontier import State
-from .ingest import Reading, read_response
+from .ingest import Reading, moved_from, read_response
 from .multipage import PageSource, continues
 from .netguard import resolves_private
 from .polite import Robots, RobotsState, Scope, Throttle, fetch_robots, retry_after_seconds, start_scopes
@@ -212,7 +212,7 @@ class Crawl:
             return
         captures = self.keep(result.hops)
         later: list[Capture] = []  # the later pages of a long article, kept as they are fetched
-        reading = read_response(result.final, via=[hop.url for hop in result.hops[:-1]],
+        reading = read_response(result.final, via=moved_from(result.hops),
                                 pages=self.page_source(scope, allowed, later), max_bytes=self.options.policy.max_bytes)
         with write_transaction(self.db):
             self.run.save_captures(later)
@@ -278,8 +278,7 @@ class Crawl:
         any other 304 is read as the redirect-class status it is, and the URL is tried again later.
         """
         final = result.final
-        # Stored at the URL it answers from, or (a stored article's canonical now redirects) at the one asked for.
-        last = current_capture(self.db, identity_url(final.url)) or current_capture(self.db, item.url)
+        last = current_capture(self.db, identity_url(final.url))
         if last is None:
             return False
         same = final.status == 200 and last.payload_digest == payload_digest(final.body)

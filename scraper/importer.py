@@ -22,7 +22,7 @@ from pipelines.times import utc_text
 from pipelines.warc import MAX_BODY_BYTES, Exchange, Record, payload_digest, read_warc, warc_directory
 
 from . import PARSER_VERSION, __version__
-from .ingest import read_response
+from .ingest import PERMANENT, read_response
 from .multipage import PageSource, file_pages, stored_pages
 from .sites import identity_url
 from .urls import absolute_url
@@ -50,7 +50,7 @@ def import_files(db_path: str, paths: Iterable[str], url: str | None = None, *, 
                   init=init) as run:
         # A long article's later pages: from the archive's captures, else from any file of this import.
         pages = stored_pages(run.db, warc_directory(db_path), also=file_pages(lambda: every_record(paths)))
-        redirects: dict[str, list[str]] = {}  # a redirect's target -> the URLs that led there, as the crawl had them
+        redirects: dict[str, set[str]] = {}  # a redirect's target -> the URLs that led there, as the crawl had them
         for path in paths:
             import_file(run, path, url, progress, pages, redirects)
         if drift_check:
@@ -59,7 +59,7 @@ def import_files(db_path: str, paths: Iterable[str], url: str | None = None, *, 
 
 
 def import_file(run: Run, path: str, url: str | None, progress: Callable[[int], None] | None = None,
-                pages: PageSource | None = None, redirects: dict[str, list[str]] | None = None) -> None:
+                pages: PageSource | None = None, redirects: dict[str, set[str]] | None = None) -> None:
     """Every page record of one file; a damaged WARC keeps its good records and is reported, a file that holds
     none is named."""
     kind = file_kind(path)
@@ -123,7 +123,7 @@ def arc_records(path: str) -> Iterator[Record]:
 
 
 def import_record(run: Run, record: Record, pages: PageSource | None = None,
-                  redirects: dict[str, list[str]] | None = None) -> None:
+                  redirects: dict[str, set[str]] | None = None) -> None:
     """One record through the crawl's path. ``redirects`` gathers the redirects read so far, so that an article
     reached through one (its record follows the redirect's in a crawl's WARC) has the same aliases as in the crawl."""
     capture = record.capture
@@ -139,15 +139,27 @@ def import_record(run: Run, record: Record, pages: PageSource | None = None,
         return
     redirects = {} if redirects is None else redirects
     here = identity_url(capture.url)
-    reading = read_response(record.exchange, via=redirects.get(here, ()), pages=pages)
+    reading = read_response(record.exchange, via=moved_to(here, redirects), pages=pages)
     location = record.exchange.header("Location")
-    if reading.kind is Kind.REDIRECT and location:
+    if record.exchange.status in PERMANENT and location:
         target = identity_url(absolute_url(capture.url, location) or capture.url)
         if target != here:
-            redirects.setdefault(target, []).extend([*redirects.get(here, ()), here])
+            redirects.setdefault(target, set()).add(here)
     run.record(reading.outcome, [capture])
     if reading.kind is Kind.FAILED:
         run.note_error(f"{capture.url}: {reading.outcome.reason}")
+
+
+def moved_to(url: str, redirects: dict[str, set[str]], hops: int = 5) -> list[str]:
+    """The URLs that permanently redirect to ``url``, directly or through at most ``hops`` redirects (a loop of
+    redirects, which a crawl's WARC keeps, is walked once)."""
+    found: list[str] = []
+    seen, frontier = {url}, [url]
+    for _ in range(hops):
+        frontier = [s for target in frontier for s in sorted(redirects.get(target, ())) if s not in seen]
+        seen.update(frontier)
+        found.extend(frontier)
+    return found
 
 
 def read_saved_page(path: str, url: str | None) -> Record:

@@ -65,8 +65,8 @@ class Reading:
 def read_response(exchange: Exchange, *, via: Sequence[str] = (), pages: PageSource | None = None,
                   max_bytes: int = MAX_BODY_BYTES) -> Reading:
     """What one response is: the templates' URL patterns, then the page itself, decide. ``via``: the URLs of the
-    redirects that led to it, which become aliases of the article it holds; ``pages``: where the later pages of a
-    long article are had (``scraper.multipage``)."""
+    permanent redirects that led to it (``moved_from``), which become aliases of the article it holds; ``pages``:
+    where the later pages of a long article are had (``scraper.multipage``)."""
     reading = _read(exchange, max_bytes)
     outcome = reading.outcome
     outcome.url = outcome.article.url if outcome.article else identity_url(exchange.url)
@@ -76,6 +76,20 @@ def read_response(exchange: Exchange, *, via: Sequence[str] = (), pages: PageSou
             if url != outcome.url and url not in outcome.aliases:
                 outcome.aliases.append(url)
     return reading
+
+
+PERMANENT = (301, 308)
+
+
+def moved_from(hops: Sequence[Exchange]) -> list[str]:
+    """The URLs of the redirects before the last response that moved there for good: a 301 or 308, and only
+    permanent ones after it (a 302 says the page still lives at its own URL, perhaps showing a notice)."""
+    sources: list[str] = []
+    for hop in reversed(hops[:-1]):
+        if hop.status not in PERMANENT:
+            break
+        sources.append(hop.url)
+    return sources
 
 
 def _read(exchange: Exchange, max_bytes: int) -> Reading:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 from pipelines.item import Article, Image, Kind
 
@@ -12,7 +13,7 @@ from .errors import NotAnArticle
 from .lines import BOILERPLATE, Line
 from .page import Page, parse_page
 from .plugins import all_templates
-from .sites import identity_url, page_kind, place
+from .sites import article_page, identity_url, page_kind, place
 from .templates import Fields, Template
 from .templates.generic import extract_fields as generic_fields
 from .text import author_credits, editor_credit, find_dates, labelled_values, looks_like_heading
@@ -94,13 +95,23 @@ def extract_article(page: Page) -> Article:
 
 
 def article_url(page: Page) -> str:
-    """The article's identity: its ``<link rel=canonical>`` when that names another page of its site and
-    collection and no template calls it a listing (a canonical pointing at a home or column page would merge every
-    article into one), else the URL it was read at; as ``scraper.sites.identity_url`` spells it."""
+    """The article's identity: the URL it was read at, as ``scraper.sites.identity_url`` spells it, or its
+    ``<link rel=canonical>`` when that names the same page in another spelling (another query, a host in capitals,
+    the same article by a template's pattern). A canonical naming another page is not believed: a template that
+    copies one canonical into every page (the home page, a column, another article) would merge distinct articles
+    into one, and a canonical to a dead or disallowed URL would lose the article's own."""
     canonical = page.canonical_url
-    if canonical and page_kind(canonical) is not Kind.LISTING:
+    if canonical and page_kind(canonical) is not Kind.LISTING and same_page(canonical, page.url):
         return identity_url(canonical)
     return identity_url(page.url)
+
+
+def same_page(a: str, b: str) -> bool:
+    """Two spellings of one page: the same article by the templates' patterns, else the same path."""
+    first_a, first_b = article_page(a), article_page(b)
+    if first_a is not None and first_b is not None:
+        return first_a == first_b
+    return urlsplit(a).path == urlsplit(b).path
 
 
 def reject_non_article(page: Page, fields: Fields, body_lines: list[Line]) -> None:
