@@ -302,8 +302,8 @@ class Crawl:
     def follow(self, item: frontier.Item, reading: Reading, final: Exchange, scope: Scope) -> None:
         """The URL's next state in the frontier, and for a listing the links it leads to."""
         kind, reason = reading.kind, reading.outcome.reason
-        if kind is Kind.ARTICLE and not reading.pages.complete:
-            self.postpone(item, f"stored with {reading.pages.pages} page(s); the next could not be had")
+        if kind is Kind.ARTICLE and reading.pages.retry:
+            self.postpone(item, reading.outcome.article.warnings[-1])  # what joining the pages stopped at
         elif kind is Kind.ARTICLE_PART:  # a later page on its own (a start URL): the article is its first page
             frontier.mark(self.db, item.url, State.DONE)
             first = article_page(item.url)

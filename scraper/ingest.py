@@ -31,18 +31,12 @@ from pipelines.warc import MAX_BODY_BYTES, Exchange
 from .discover import links_of
 from .errors import NotAnArticle
 from .multipage import Joined, PageSource, join_pages
-from .page import Page
+from .page import Page, looks_blocked, short_and_blocked
 from .parse import extract_article, read_page
 from .sites import article_page, identity_url, page_kind
 
 REFUSAL_STATUSES = (429, 403, 503)
 GONE_STATUSES = (404, 410)
-# A block or captcha page is short: longer bodies are never taken for one, however they are worded.
-BLOCK_PAGE_BYTES = 50_000
-SHORT_ARTICLE = 300  # characters of body text: a captcha page (a heading and a sentence) reads like an article
-# What block and captcha pages say (served with status 200 in place of the page asked for).
-_BLOCK_PAGE = re.compile(
-    r"访问过于频繁|请求过于频繁|访问受限|安全验证|人机验证|验证码|captcha|access denied|too many requests", re.I)
 _BLOCKED = "block page (a captcha or a rate-limit notice) served in place of "
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 _GENERIC_TYPES = ("", "application/octet-stream", "text/plain", "unk", "unknown", "binary/octet-stream")
@@ -134,7 +128,7 @@ def _read_page(url: str, body: bytes, content_type: str) -> Reading:
         if looks_blocked(page, body):
             return _reading(Kind.BLOCK_PAGE, _BLOCKED + "the article", page)
         return _reading(exc.kind, exc.reason, page)
-    if sum(map(len, article.paragraphs)) < SHORT_ARTICLE and looks_blocked(page, body):
+    if short_and_blocked(page, body, article.paragraphs):
         return _reading(Kind.BLOCK_PAGE, _BLOCKED + "the article", page)
     return Reading(Outcome(Kind.ARTICLE, article=article), page)
 
@@ -152,12 +146,3 @@ def is_html(content_type: str | None, body: bytes) -> bool:
     if kind in _GENERIC_TYPES:
         return bool(_HTML_START.match(body[:4096]))
     return False
-
-
-def looks_blocked(page: Page, body: bytes) -> bool:
-    """A block or captcha page, judged by the text a reader sees: a script or an attribute that merely names a
-    captcha library (a login widget in the footer) does not make an article a block page."""
-    if len(body) >= BLOCK_PAGE_BYTES:
-        return False
-    visible = " ".join([page.html_title] + [line.text for line in page.lines])
-    return bool(_BLOCK_PAGE.search(visible))

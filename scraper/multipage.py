@@ -18,9 +18,9 @@ from pipelines.item import Article, Capture
 from pipelines.warc import MAX_BODY_BYTES, Exchange, Record, capture_path, read_record
 
 from .errors import NotAnArticle
-from .page import Page
+from .page import Page, looks_blocked, short_and_blocked
 from .parse import extract_article, read_page
-from .sites import article_page, identity_url
+from .sites import ArticlePage, article_page, identity_url
 from .urls import absolute_url
 
 # The response for a later page of an article, by its URL; None when it cannot be had.
@@ -32,6 +32,7 @@ MAX_PAGES = 30  # a pager that goes on past this is a trap, not an article
 class Joined:
     pages: int = 1
     complete: bool = True
+    retry: bool = False  # incomplete for a reason a later try may not meet (no answer, a refusal, a 5xx)
 
 
 def next_page(page: Page, first: str, number: int) -> str | None:
@@ -57,8 +58,9 @@ def continues(exchange: Exchange, max_bytes: int) -> bool:
 
 
 def join_pages(article: Article, page: Page, source: PageSource | None, max_bytes: int) -> Joined:
-    """Append the later pages of the article read from ``page`` (its first); a page that cannot be had or read
-    ends the joining with a warning on the article, which is then stored as far as it goes."""
+    """Append the later pages of the article read from ``page`` (its first). A page that cannot be had, or is not
+    the page asked for, ends the joining with a warning on the article, which is then stored as far as it goes:
+    to be tried again when a later try may do better (``Joined.retry``)."""
     here = article_page(page.url)
     joined = Joined()
     if here is None or here.number != 1:
@@ -66,22 +68,54 @@ def join_pages(article: Article, page: Page, source: PageSource | None, max_byte
     images = {image.url for image in article.images}
     while (url := next_page(page, here.first, joined.pages)) is not None:
         number = joined.pages + 1
-        if number > MAX_PAGES:
+        if number > MAX_PAGES:  # final: a later try would stop here too
             return _stop(article, joined, f"pages: more than {MAX_PAGES} pages; only the first {MAX_PAGES} kept")
-        exchange = source(url) if source is not None else None
-        if exchange is None or exchange.status is None or not 200 <= exchange.status < 300:
-            return _stop(article, joined, f"pages: incomplete, page {number} ({url}) could not be had")
-        try:
-            page = read_page(exchange.decoded_body(max_bytes), exchange.url, exchange.content_type)
-            part = extract_article(page)
-        except (UnreadableBody, NotAnArticle) as exc:
-            return _stop(article, joined, f"pages: incomplete, page {number} ({url}) could not be read: {exc}")
+        read = read_later_page(source, url, here.first, number, max_bytes)
+        if isinstance(read, Gap):
+            return _stop(article, joined, f"pages: incomplete, page {number} ({url}) {read.why}", read.retry)
+        page, part = read
         article.paragraphs.extend(part.paragraphs)
         article.headings.extend(part.headings)
         article.images.extend(image for image in part.images if image.url not in images)
         images.update(image.url for image in part.images)
         joined.pages = number
     return joined
+
+
+@dataclass
+class Gap:
+    why: str
+    retry: bool
+
+
+def read_later_page(source: PageSource | None, url: str, first: str, number: int,
+                    max_bytes: int) -> tuple[Page, Article] | Gap:
+    """Page ``number`` of the article at ``first``, read; or why not, and whether a later try may do better."""
+    exchange = source(url) if source is not None else None
+    if exchange is None:
+        return Gap("could not be had", retry=source is not None)
+    status = exchange.status
+    if status in (404, 410):
+        return Gap(f"is gone (HTTP {status})", retry=False)
+    if status is None or not 200 <= status < 300:
+        return Gap(f"answered HTTP {status}", retry=True)
+    if article_page(exchange.url) != ArticlePage(first, number):  # redirected: to page 1, or another article
+        return Gap(f"led to {exchange.url}", retry=False)
+    try:
+        body = exchange.decoded_body(max_bytes)
+        page = read_page(body, exchange.url, exchange.content_type)
+    except (UnreadableBody, NotAnArticle) as exc:
+        return Gap(f"could not be read: {exc.reason}", retry=True)
+    try:
+        part = extract_article(page)
+    except NotAnArticle as exc:
+        blocked = looks_blocked(page, body)
+        return Gap("was a block page" if blocked else f"holds no article: {exc.reason}", retry=blocked)
+    except Exception as exc:  # noqa: BLE001 - a parser bug costs the page, never the run
+        return Gap(f"could not be parsed: {type(exc).__name__}", retry=False)
+    if short_and_blocked(page, body, part.paragraphs):
+        return Gap("was a block page", retry=True)
+    return page, part
 
 
 def parse_article_pages(data: bytes, url: str, content_type: str | None = None,
@@ -94,9 +128,10 @@ def parse_article_pages(data: bytes, url: str, content_type: str | None = None,
     return article
 
 
-def _stop(article: Article, joined: Joined, warning: str) -> Joined:
+def _stop(article: Article, joined: Joined, warning: str, retry: bool = False) -> Joined:
     article.warnings.append(warning)
     joined.complete = False
+    joined.retry = retry
     return joined
 
 
@@ -125,8 +160,9 @@ def file_pages(records: Callable[[], Iterator[Record]]) -> PageSource:
             index = {}
             with suppress(WarcDamaged):
                 for record in records():
-                    status = record.capture.status
-                    if not record.is_revisit and status is not None and 200 <= status < 300:
+                    status, there = record.capture.status, article_page(record.capture.url)
+                    if (not record.is_revisit and status is not None and 200 <= status < 300
+                            and there is not None and there.number > 1):
                         index[identity_url(record.capture.url)] = record.capture
         capture = index.get(url)
         if capture is None:

@@ -18,6 +18,12 @@ from .lines import Line, page_lines
 from .text import clean_text
 from .urls import absolute_url, host_of
 
+# A block or captcha page is short: longer bodies are never taken for one, however they are worded.
+BLOCK_PAGE_BYTES = 50_000
+SHORT_ARTICLE = 300  # characters of body text: a captcha page (a heading and a sentence) reads like an article
+# What block and captcha pages say (served with status 200 in place of the page asked for).
+_BLOCK_PAGE = re.compile(
+    r"访问过于频繁|请求过于频繁|访问受限|安全验证|人机验证|验证码|captcha|access denied|too many requests", re.I)
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 # libxml2 caps the tree at 255 levels whatever the page nests, which keeps the recursive line walk safe.
@@ -127,3 +133,17 @@ def parse_page(decoded: DecodedPage, url: str) -> Page:
     except (etree.ParserError, ValueError) as exc:
         raise NotAnArticle(f"the HTML could not be parsed ({exc})", url) from None
     return Page(url=url, decoded=decoded, root=root)
+
+
+def looks_blocked(page: Page, body: bytes) -> bool:
+    """A block or captcha page, judged by the text a reader sees: a script or an attribute that merely names a
+    captcha library (a login widget in the footer) does not make an article a block page."""
+    if len(body) >= BLOCK_PAGE_BYTES:
+        return False
+    visible = " ".join([page.html_title] + [line.text for line in page.lines])
+    return bool(_BLOCK_PAGE.search(visible))
+
+
+def short_and_blocked(page: Page, body: bytes, paragraphs: list[str]) -> bool:
+    """An "article" of a few sentences that reads as a block page: a captcha served in place of a page."""
+    return sum(map(len, paragraphs)) < SHORT_ARTICLE and looks_blocked(page, body)

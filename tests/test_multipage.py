@@ -117,3 +117,54 @@ def test_a_change_on_a_later_page_is_found_though_the_first_is_the_same(site, cr
     again = crawl(site, site.base + story.path)
     assert again.counts.updated == 1
     assert "第2页更正段" in bodies(db_path)[0][1]
+
+
+def test_a_later_page_that_is_a_block_page_is_not_joined_and_is_tried_again(site, crawl, db_path):
+    from tests.collection import BLOCK_PAGE
+    _, story, pages = publish_long(site)
+    second = story.path.removesuffix(".html") + "_2.html"
+    site.route(second, Reply.html(BLOCK_PAGE))
+    first = crawl(site, backoff_start=0.01)
+    [(url, body)] = bodies(db_path)
+    assert "第2页" not in body and "验证" not in body and first.exit_code == 1
+    with sqlite3.connect(db_path) as conn:
+        assert "block page" in conn.execute("select warnings from articles").fetchone()[0]
+        conn.execute("update frontier set next_try = null")
+    site.route(second, Reply.html(pages[second]))
+    assert crawl(site).counts.updated == 1
+    assert "第3页" in bodies(db_path)[0][1]
+
+
+def test_a_later_page_that_leads_elsewhere_or_is_gone_ends_the_article_for_good(site, crawl, db_path):
+    coll, story, pages = publish_long(site)
+    other = coll.add("llwzllzz", 1)[0]
+    coll.publish(site)
+    for path, html in pages.items():  # publish() put the one-page article back
+        site.route(path, Reply.html(html))
+    second = story.path.removesuffix(".html") + "_2.html"
+    for reply, said in ((Reply(302, headers={"Location": story.path}), "led to"),
+                        (Reply(301, headers={"Location": other.path}), "led to"),
+                        (Reply(404, b"gone"), "is gone")):
+        site.route(second, reply)
+        result = crawl(site, site.base + story.path)
+        with sqlite3.connect(db_path) as conn:
+            body, warnings = conn.execute("select body, warnings from articles where url = ?",
+                                          [site.base + story.path]).fetchone()
+            state = conn.execute("select state from frontier where url = ?", [site.base + story.path]).fetchone()
+        assert body.count("第1页第一段") == 1 and "第2页" not in body and other.paragraphs[0] not in body
+        assert said in warnings and state == ("done",) and result.exit_code == 0
+
+
+def test_an_article_past_the_page_cap_is_kept_so_far_and_done(site, crawl, db_path):
+    from scraper.multipage import MAX_PAGES
+    coll = Collection(per_page=5)
+    story = coll.add("llwzllzz", 1)[0]
+    coll.publish(site)
+    for path, html in pages_of(story, MAX_PAGES + 2).items():
+        site.route(path, Reply.html(html))
+    result = crawl(site)
+    assert result.exit_code == 0 and result.counts.new == 1
+    assert len([h for h in site.hits if "post_" in h.path]) == MAX_PAGES
+    with sqlite3.connect(db_path) as conn:
+        assert f"more than {MAX_PAGES} pages" in conn.execute("select warnings from articles").fetchone()[0]
+        assert conn.execute("select state from frontier where url like '%post_%'").fetchall() == [("done",)]
