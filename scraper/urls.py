@@ -92,19 +92,23 @@ def request_url(url: str) -> str:
     return url
 
 
-# Servers that decode an escaped slash or backslash before resolving dot segments (nginx does; IIS takes a
-# backslash for a slash) read `/cz/..%2Fzh/` as `/zh/`.
+# How other servers may read a path the crawl would send as it is: nginx decodes an escaped slash before it
+# resolves dot segments and merges "//" (merge_slashes), IIS takes a backslash for a slash, Tomcat drops ";…"
+# path parameters (so "..;/" is "../"), and a front end that decodes once before the server decodes again reads
+# "%252e" as ".". Each reading is judged: `/cz/..%2Fzh/` is read as `/zh/`, `/cz//private/` as `/cz/private/`.
 _SEPARATORS = re.compile(r"%2f|%5c", re.IGNORECASE)  # a raw backslash is sent as %5C
+_PARAMS = re.compile(r";[^/]*")
+_SLASHES = re.compile(r"/{2,}")
 
 
 def url_readings(url: str) -> list[str]:
-    """Every path a server may take a URL for: as sent, and with escaped separators decoded.
+    """Every path a server may take a URL for: as sent, and as the most lenient server would resolve it.
 
     A URL is in scope, or allowed by robots.txt, only when all of its readings are.
     """
     sent = request_url(url)
     parts = urlsplit(sent)
-    if not _SEPARATORS.search(parts.path):
+    path = _SLASHES.sub("/", _PARAMS.sub("", _SEPARATORS.sub("/", parts.path.replace("%25", "%"))))
+    if path == parts.path:
         return [sent]
-    lenient = urlunsplit(parts._replace(path=_SEPARATORS.sub("/", parts.path)))
-    return [sent, request_url(lenient)]
+    return [sent, request_url(urlunsplit(parts._replace(path=path)))]

@@ -23,6 +23,8 @@ def requested(site) -> list[str]:
     "/cz/.%2e/zh/content/post_9.html",
     "/cz/..%2Fzh/content/post_9.html",  # nginx decodes %2F before it resolves the dot segments
     "/cz/..%5Czh/content/post_9.html",  # IIS takes a backslash for a slash
+    "/cz/..;/zh/content/post_9.html",  # Tomcat drops ";…" path parameters
+    "/cz/%252e%252e/zh/content/post_9.html",  # a front end that decodes once more
 ])
 def test_a_redirect_out_of_the_collection_by_dot_segments_is_never_requested(site, crawl, query, location):
     coll = Collection(per_page=5)
@@ -39,6 +41,8 @@ def test_a_redirect_out_of_the_collection_by_dot_segments_is_never_requested(sit
 @pytest.mark.parametrize("location", [
     "/cz/llwzllzz/%2e%2e/private/content/post_1.html",
     "/cz/llwzllzz/..%2Fprivate/content/post_1.html",
+    "/cz//private/content/post_1.html",  # nginx merges slashes (merge_slashes on)
+    "/cz/llwzllzz/..;/private/content/post_1.html",
 ])
 def test_a_redirect_into_a_disallowed_path_by_dot_segments_is_never_requested(site, crawl, query, location):
     coll = Collection(per_page=5)
@@ -73,6 +77,9 @@ def test_a_link_out_of_the_collection_by_dot_segments_is_never_requested(site, c
     ("http://h/cz/a%2fb.html", True),
     ("http://h/cz/..%5c..%5czh", False),
     ("http://h/cz/a/../../zh", False),
+    ("http://h/cz/..;/zh/b.html", False),
+    ("http://h/cz/%252e%252e/zh/b.html", False),
+    ("http://h/cz/a;jsessionid=1/b.html", True),
 ])
 def test_scope_is_judged_on_every_reading_of_the_url(url, inside):
     assert Scope("http", "h", "/cz/").allows(url) is inside
