@@ -334,16 +334,20 @@ class Crawl:
                 # Still listed, so perhaps back (a 404 during maintenance, an error page while the CMS was
                 # publishing): asked for again, once a run, while the site lists it.
                 frontier.queue_once(self.db, url, Kind.ARTICLE, self.run.id, found_on=item.url)
-        # Other listings' first pages (the columns, from the home page) are looked at once every run.
+        # Other listings' first pages (the columns, from the home page) are looked at once every run. Each is as
+        # deep as the page it was first found on, and one further: a chain of ever-new listings (a calendar, a
+        # session id in the path) is a pager by another name, and --max-pages-per-listing bounds it the same way.
+        depth = self.pager_depth.get(item.url, 1)
         for url in listing.listings:
             frontier.queue_once(self.db, url, Kind.LISTING, self.run.id, found_on=item.url)
+            self.pager_depth.setdefault(url, depth + 1)
         # Listings run newest first: walk on while every link on this page was new. A page never seen before (a
         # first crawl, or one resumed after a kill) is always walked past.
         first_visit = item.state_before != State.DONE
         all_new = bool(listing.articles) and new == len(listing.articles)
         if listing.next_pages and (first_visit or all_new):
             frontier.queue_once(self.db, listing.next_pages[0], Kind.LISTING, self.run.id, found_on=item.url)
-            self.pager_depth[listing.next_pages[0]] = self.pager_depth.get(item.url, 1) + 1
+            self.pager_depth[listing.next_pages[0]] = depth + 1
 
     def postpone(self, item: frontier.Item, error: str) -> None:
         """Try the URL again later (or give up on it after frontier.MAX_ATTEMPTS); it counts against this run."""

@@ -94,6 +94,13 @@ def test_an_endless_calendar_ends_at_the_runs_listing_bound(endless_site, crawl,
     assert query("select count(*) from frontier where state = 'pending' and kind = 'listing'") == [(1,)]
 
 
+def test_a_chain_of_ever_new_listings_is_bounded_as_a_pager(endless_site, crawl, query):
+    stats = crawl(endless_site, endless_site.base + "/cz/dsj/20260101/", max_pages_per_listing=3, drift_check=False)
+    assert len(hits(endless_site, DAY)) == 3
+    assert stats.exit_code == 0 and stats.counts.deferred == 1
+    assert any("--max-pages-per-listing" in note for note in stats.notes), stats.notes
+
+
 def test_articles_come_between_listing_pages(endless_site, crawl):
     crawl(endless_site, endless_site.base + "/cz/llwzllzz/", max_pages_per_listing=3, drift_check=False)
     kinds = ["listing" if PAGER.match(h.path) else "article" for h in endless_site.hits if h.path != "/robots.txt"]
