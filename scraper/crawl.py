@@ -22,7 +22,7 @@ from pipelines.warc import Exchange, WarcArchive, payload_digest, recover_open_f
 
 from . import PARSER_VERSION, __version__, frontier
 from .crawl_config import DEFAULT_START, REFUSAL_LIMIT, CrawlOptions  # noqa: F401 (DEFAULT_START: the CLI's)
-from .discover import Listing, links_of
+from .discover import MAX_LINKS, Listing, links_of
 from .fetch import FetchError, FetchResult, NoAnswer, OutOfScope, fetch, make_session, reporting_retries
 from .frontier import State
 from .ingest import Reading, moved_from, read_response
@@ -324,6 +324,8 @@ class Crawl:
             frontier.mark(self.db, item.url, State.NOT_ARTICLE, reason)
 
     def queue_links(self, item: frontier.Item, listing: Listing) -> None:
+        if listing.cut:
+            self.run.note(f"{item.url} holds more than {MAX_LINKS:,} links; only the first {MAX_LINKS:,} were read")
         new = 0
         for url, title in listing.articles:
             state = frontier.known_before(self.db, url, self.run.id)

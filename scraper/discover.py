@@ -20,6 +20,9 @@ from .sites import article_page, identity_url, listing_page, page_kind
 from .text import clean_text
 from .urls import absolute_url
 
+# Links read on one page. A column's page links a few dozen articles and the home page its columns; a page of
+# hundreds of thousands of links (9.5 MB holds 200,000) is a trap that would hold the crawl for hours.
+MAX_LINKS = 5_000
 _NEXT_TEXT = re.compile(r"^(?:下一页|下页|后一页|next|›|»|>)$", re.I)
 
 
@@ -29,6 +32,7 @@ class Listing:
     articles: list[tuple[str, str | None]] = field(default_factory=list)  # (canonical URL, full title)
     listings: list[str] = field(default_factory=list)  # columns and other listing pages linked from here
     next_pages: list[str] = field(default_factory=list)  # this listing's pagination, nearest first
+    cut: bool = False  # the page held more than MAX_LINKS links: only the first were read
 
 
 def find_links(data: bytes, url: str, content_type: str | None = None, in_scope=lambda u: True) -> Listing:
@@ -49,7 +53,10 @@ def links_of(page: Page, in_scope=lambda u: True) -> Listing:
     here = listing_page(url)
     this_page = here.number if here else 1
     numbered: dict[int, str] = {}
-    for a in page.root.iter("a"):
+    for count, a in enumerate(page.root.iter("a")):
+        if count == MAX_LINKS:
+            listing.cut = True
+            break
         href = absolute_url(page.base_url, a.get("href"))
         if not href or urlsplit(href).scheme not in ("http", "https"):
             continue

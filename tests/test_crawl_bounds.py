@@ -101,6 +101,16 @@ def test_a_chain_of_ever_new_listings_is_bounded_as_a_pager(endless_site, crawl,
     assert any("--max-pages-per-listing" in note for note in stats.notes), stats.notes
 
 
+def test_a_listing_of_a_hundred_thousand_links_is_read_so_far_and_said(site, crawl, query):
+    from scraper.discover import MAX_LINKS
+    links = "".join(f'<li><a href="/cz/llwzllzz/content/post_{n}.html">文章</a></li>' for n in range(100_000))
+    site.route("/robots.txt", Reply(404))
+    site.route("/cz/llwzllzz/", page(links))
+    stats = crawl(site, site.base + "/cz/llwzllzz/", max_requests=5, drift_check=False)
+    assert query("select count(*) from frontier where kind = 'article'") == [(MAX_LINKS,)]
+    assert any(f"more than {MAX_LINKS:,} links" in note for note in stats.notes), stats.notes
+
+
 def test_articles_come_between_listing_pages(endless_site, crawl):
     crawl(endless_site, endless_site.base + "/cz/llwzllzz/", max_pages_per_listing=3, drift_check=False)
     kinds = ["listing" if PAGER.match(h.path) else "article" for h in endless_site.hits if h.path != "/robots.txt"]
