@@ -226,6 +226,13 @@ def m010_run_counts_times_archive_meta(db: Database) -> None:
                "WHERE (SELECT count(*) FROM articles_fts_docsize) = (SELECT count(*) FROM articles)")
 
 
+@migrations(name="011_dropped_by_url")
+def m011_dropped_by_url(db: Database) -> None:
+    # Release 5: reparse reads again the pages recorded in dropped that the archive holds no article for, by URL
+    # and newest row; without an index that look-up grows with the square of the table.
+    db.execute("CREATE INDEX IF NOT EXISTS dropped_url ON dropped (url, id)")
+
+
 def schema_version(db: Database) -> list[str]:
     """The migrations applied to this database, oldest first."""
     return [m.name for m in migrations.applied(db)]

@@ -106,6 +106,8 @@ def read_later_page(source: PageSource | None, url: str, first: str, number: int
         page = read_page(body, exchange.url, exchange.content_type)
     except (UnreadableBody, NotAnArticle) as exc:
         return Gap(f"could not be read: {exc.reason}", retry=True)
+    except Exception as exc:  # noqa: BLE001 - a decoder or parser bug costs the page, never the run
+        return Gap(f"could not be parsed: {type(exc).__name__}", retry=False)
     try:
         part = extract_article(page)
     except NotAnArticle as exc:
