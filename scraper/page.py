@@ -16,7 +16,7 @@ from .decode import DecodedPage
 from .errors import NotAnArticle
 from .lines import Line, page_lines
 from .text import clean_text
-from .urls import absolute_url, host_of
+from .urls import absolute_url, collection_path, host_of
 
 # A block or captcha page is short: longer bodies are never taken for one, however they are worded.
 BLOCK_PAGE_BYTES = 50_000
@@ -63,7 +63,7 @@ class Page:
                 return None
             there, here = urlsplit(href), urlsplit(self.url)
             same_site = (there.scheme, there.netloc.lower()) == (here.scheme, here.netloc.lower())
-            return href if same_site and _collection(there.path) == _collection(here.path) else None
+            return href if same_site and collection_path(there.path) == collection_path(here.path) else None
         return None
 
     @cached_property
@@ -114,11 +114,6 @@ class Page:
         inside = set(element.iter())
         idx = [i for i, line in enumerate(self.lines) if line.element is not None and line.element in inside]
         return (idx[0], idx[-1] + 1) if idx else None
-
-
-def _collection(path: str) -> str:
-    segments = [s for s in path.split("/") if s]
-    return segments[0] if len(segments) > 1 else ""
 
 
 def parse_page(decoded: DecodedPage, url: str) -> Page:

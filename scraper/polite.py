@@ -17,7 +17,7 @@ from pipelines.errors import UnreadableBody
 
 from .fetch import FetchError, FetchPolicy, FetchResult, NoAnswer, fetch
 from .netguard import names_private_host
-from .urls import url_readings
+from .urls import collection_path, url_readings
 
 
 @dataclass(frozen=True)
@@ -32,10 +32,7 @@ class Scope:
     def around(cls, url: str) -> Scope:
         """The scope of a start URL: its host and its collection, the first path segment (/cz/)."""
         parts = urlsplit(url)
-        segments = [s for s in parts.path.split("/") if s]
-        # A path of one segment with a dot is a file at the root (/index.html): the whole host is the scope.
-        prefix = f"/{segments[0]}/" if segments and (len(segments) > 1 or "." not in segments[0]) else "/"
-        return cls(parts.scheme.lower(), parts.netloc.lower(), prefix)
+        return cls(parts.scheme.lower(), parts.netloc.lower(), collection_path(parts.path))
 
     def allows(self, url: str) -> bool:
         """In scope on every reading of the URL as the server may resolve it (see scraper.urls.url_readings)."""

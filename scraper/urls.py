@@ -63,6 +63,13 @@ def host_of(url: str) -> str:
         return ""
 
 
+def collection_path(path: str) -> str:
+    """The collection a path lies in, as a crawl's scope takes it: its first segment (``/cz/``), or ``/`` for a
+    file at the root (``/index.html``)."""
+    segments = [s for s in path.split("/") if s]
+    return f"/{segments[0]}/" if segments and (len(segments) > 1 or "." not in segments[0]) else "/"
+
+
 def url_target(url: str) -> str:
     """What a template's URL patterns are searched in: the path, with "?query" when there is one."""
     try:

@@ -52,6 +52,8 @@ class Template:
     # Searched in a URL's path (with "?query" when it has one). A listing pattern may name the groups "listing"
     # (what its pages share) and "page" (the page number; page 1 when absent); an article pattern may name "page"
     # for the later pages of a long article (post_N_2.html), with the "_" before it: dropping both gives page 1.
+    # A URL an article pattern matches is stored without its query (scraper.sites.identity_url): a pattern must
+    # match only paths that name one article by themselves (never /show.asp, whose query names the article).
     article_urls: re.Pattern | None = None
     listing_urls: re.Pattern | None = None
     # Collection and column named by an article URL's codes (the 潮州库's /cz/llwzllzz/…), or (None, None).
