@@ -183,7 +183,8 @@ def test_every_command_works_on_exactly_the_file_named(name, tmp_path, site, col
     assert exported.exit_code == 0
     stored = sqlite3.connect(db).execute("select count(*) from articles").fetchone()[0]
     assert stored >= 7 and len(exported.stdout.splitlines()) == stored
-    assert sorted(os.listdir(folder)) == sorted([name, f"{name}-shm", f"{name}-wal", f"{name}.lock", "archive"])
+    assert sorted(os.listdir(folder)) == sorted([name, f"{name}-shm", f"{name}-wal", f"{name}.lock",
+                                                 f"{name}.crawl.lock", "archive"])
     assert sorted(os.listdir(tmp_path)) == [folder.name]
 
 
