@@ -34,16 +34,19 @@ def archive_lock(db_path: str | os.PathLike, job: str, *, alone: bool = False,
     Raises ArchiveBusy when a run it may not share the archive with holds it. Take it inside the write transaction
     that records the run (see above).
     """
+    # Beside the file itself: the same archive reached through a symbolic link (/srv/current/archive.db) is
+    # locked by the same lock files.
+    real = os.path.realpath(db_path)
     with ExitStack() as stack:
         if one_at_a_time:
-            jobs = stack.enter_context(_open(db_path, f"{db_path}.{job}.lock"))
+            jobs = stack.enter_context(_open(db_path, f"{real}.{job}.lock"))
             if not _try(jobs, fcntl.LOCK_EX):
                 holder = _holder(jobs, f"another {job}")
                 raise ArchiveBusy(f"{db_path} is being written by {holder}; wait for that {job} to finish (two "
                                   "would fetch the same pages)")
             stack.callback(_forget, jobs)
             _claim(jobs, job)
-        handle = stack.enter_context(_open(db_path, f"{db_path}.lock"))
+        handle = stack.enter_context(_open(db_path, f"{real}.lock"))
         first = _try(handle, fcntl.LOCK_EX)
         if not first and alone:
             raise ArchiveBusy(f"{db_path} is being written by {_holder(handle, 'a crawl or an import')}; wait "

@@ -144,7 +144,7 @@ def import_(files, db_path, init, url, sample, drift_check):
 
     Reads every response as the crawl does and stores its article; running it again changes nothing, and a page
     whose text changed keeps its earlier text as a version. Exit code 1 if a file is damaged or a page failed, 2
-    if another crawl or import is writing the archive, 4 if the new articles show template drift.
+    if a reparse is writing the archive, 4 if the new articles show template drift.
     """
     from pipelines.filekind import FileKind, file_kind
 
@@ -187,7 +187,7 @@ def crawl(urls, db_path, init, warc_dir, delay, max_articles, max_requests, max_
           max_listing_pages, recheck_days, sample, drift_check):
     """Crawl the 潮州库 (or the collection, column or article at URLS) into the archive.
 
-    Exit codes: 0 done, 1 some pages failed, 2 usage error or another crawl or import running, 3 the site is
+    Exit codes: 0 done, 1 some pages failed, 2 usage error or another crawl or a reparse running, 3 the site is
     refusing (rate limits or block pages), 4 the new articles show template drift (see the health lines), 5 the
     site could not be reached (no name lookup, no connection, no answer).
     """

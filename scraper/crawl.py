@@ -21,7 +21,7 @@ from pipelines.times import CHINA
 from pipelines.warc import Exchange, WarcArchive, payload_digest, recover_open_files
 
 from . import PARSER_VERSION, __version__, frontier
-from .crawl_config import DEFAULT_START, REFUSAL_LIMIT, CrawlOptions  # noqa: F401 (DEFAULT_START: the CLI's)
+from .crawl_config import DEFAULT_START, NO_ANSWER_LIMIT, REFUSAL_LIMIT, CrawlOptions  # noqa: F401 (DEFAULT_START: the CLI's)
 from .discover import MAX_LINKS, Listing, links_of
 from .fetch import FetchError, FetchResult, NoAnswer, OutOfScope, fetch, make_session, reporting_retries
 from .frontier import State
@@ -110,7 +110,9 @@ class Crawl:
     def bound_reached(self) -> Status | None:
         """MAX_ARTICLES or MAX_REQUESTS once the run has done what --max-articles or --max-requests allow."""
         options, counts = self.options, self.counts
-        if options.max_articles is not None and counts.articles >= options.max_articles:
+        # New and updated articles: rechecks that found nothing new must not use up the bound (a cron run would
+        # recheck the same recent articles every day and never reach a listing).
+        if options.max_articles is not None and counts.new + counts.updated >= options.max_articles:
             return Status.MAX_ARTICLES
         if options.max_requests is not None and counts.requests + counts.retried >= options.max_requests:
             return Status.MAX_REQUESTS
@@ -195,7 +197,7 @@ class Crawl:
             self.stopped_by_scope(item, exc, scope, robots)
             return
         except FetchError as exc:
-            self.counts.requests += max(1, len(exc.hops))
+            self.counts.requests += len(exc.hops) + exc.attempts
             captures = self.keep(exc.hops)
             with write_transaction(self.db):
                 self.run.record_failure(captures)
@@ -233,7 +235,7 @@ class Crawl:
             try:
                 result = fetch(self.session, url, allowed, self.options.policy)
             except FetchError as exc:
-                self.counts.requests += max(1, len(exc.hops))
+                self.counts.requests += len(exc.hops) + exc.attempts
                 kept.extend(self.keep(exc.hops))
                 return None
             self.counts.requests += len(result.hops)
@@ -357,10 +359,10 @@ class Crawl:
         self.postponed.add(item.url)
 
     def note_no_answer(self, exc: FetchError) -> None:
-        """REFUSAL_LIMIT requests in a row with no response at all (no name, no connection, no answer): the site
+        """NO_ANSWER_LIMIT requests in a row with no response at all (no name, no connection, no answer): the site
         is out of reach from here, and the run stops (exit 5) rather than wait on every URL's retries."""
         self.unanswered = self.unanswered + 1 if exc.no_answer else 0
-        if self.unanswered >= REFUSAL_LIMIT:
+        if self.unanswered >= NO_ANSWER_LIMIT:
             self.halt = (Status.UNREACHABLE, unreachable(exc.url, exc.no_answer)
                          + f", {self.unanswered} requests in a row")
 

@@ -13,6 +13,7 @@ from .polite import MAX_CRAWL_DELAY
 
 DEFAULT_START = "https://gdxk.southcn.com/cz/"
 REFUSAL_LIMIT = 3  # consecutive refusals (429/403/block pages) before the run stops with exit code 3
+NO_ANSWER_LIMIT = 3  # consecutive requests with no response at all before the run stops with exit code 5
 
 
 @dataclass

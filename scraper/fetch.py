@@ -50,6 +50,7 @@ class FetchError(ScraperError):
         self.reason = reason
         self.hops = hops or []
         self.no_answer = no_answer
+        self.attempts = 1  # requests sent for the URL that failed (a body read again is another)
         super().__init__(f"{url}: {reason}")
 
 
@@ -170,8 +171,9 @@ def _get_with_body_retries(session, url, policy, extra_headers) -> tuple[Exchang
         try:
             exchange, retries = _get_once(session, url, policy, extra_headers)
             return exchange, retries + attempt
-        except BodyError:
+        except BodyError as exc:
             if attempt >= policy.body_retries:
+                exc.attempts = attempt + 1  # each was a request: --max-requests counts them all
                 raise
         attempt += 1
         time.sleep(policy.backoff * (2 ** attempt) * random.uniform(0.5, 1.0))

@@ -86,21 +86,23 @@ def queue_once(db: Database, url: str, kind: Kind, run_id: int, found_on: str | 
 
 
 def next_due(db: Database, kinds: tuple[Kind, ...] = KINDS, skip: Collection[str] = ()) -> Item | None:
-    """The next pending URL whose retry time has come (none of ``skip``): articles before listings, then in
-    discovery order. So the articles a listing page gave are fetched before the next listing page: a run always
-    makes progress, even on a site whose listings never end.
+    """The next pending URL whose retry time has come (none of ``skip``): articles to fetch before listings, and
+    rechecks of stored articles (conditional GETs) last, each in discovery order. So the articles a listing page
+    gave are fetched before the next listing page, and a run always makes progress, even on a site whose listings
+    never end; and rechecks never crowd out the listings that find new articles (with --max-requests, say).
 
-    One indexed query per kind (frontier(state, kind) keeps rowid order), so a pick costs the same with
+    One indexed query per pick (frontier(state, kind) keeps rowid order), so a pick costs the same with
     ten pending URLs or a hundred thousand.
     """
     marks = ", ".join("?" * len(skip))
     skipped = f"and url not in ({marks}) " if skip else ""
-    for kind in sorted(kinds, key=lambda k: k is not Kind.ARTICLE):
+    order = [(Kind.ARTICLE, 0), (Kind.LISTING, 0), (Kind.ARTICLE, 1)]
+    for kind, conditional in (pick for pick in order if pick[0] in kinds):
         row = db.execute(
             f"select url, kind, attempts, found_on, etag, last_modified, conditional, state_before from {TABLE} "
-            "indexed by frontier_state_kind where state = 'pending' and kind = ? "
+            "indexed by frontier_state_kind where state = 'pending' and kind = ? and coalesce(conditional, 0) = ? "
             f"and (next_try is null or next_try <= ?) {skipped}order by rowid limit 1",
-            [kind.value, utc_now(), *skip]).fetchone()
+            [kind.value, conditional, utc_now(), *skip]).fetchone()
         if row:
             return Item(row[0], Kind(row[1]), *row[2:6], bool(row[6]), row[7])
     return None

@@ -378,3 +378,14 @@ def test_every_transaction_takes_the_write_lock_as_it_begins(site, collection, d
         result = CliRunner().invoke(cli, [*args, "--db", str(db_path)])
         assert result.exit_code == 0, result.output
     assert len(begun) > len(collection.all_stories()) and set(begun) == {"BEGIN IMMEDIATE"}, set(begun)
+
+
+def test_an_archive_reached_through_a_link_is_locked_as_itself(tmp_path):
+    db = tmp_path / "archive.db"
+    db.touch()
+    (tmp_path / "current").mkdir()
+    link = tmp_path / "current" / "archive.db"
+    link.symlink_to(db)
+    with archive_lock(str(db), "crawl", one_at_a_time=True):
+        assert "a reparse needs the archive to itself" in refusal(str(link), "reparse", alone=True)
+        assert "wait for that crawl" in refusal(str(link), "crawl", one_at_a_time=True)

@@ -146,3 +146,39 @@ def test_the_command_reports_the_bound_on_one_line(endless_site, tmp_path):
     lines = [line for line in result.output.splitlines() if "--max-pages-per-listing" in line]
     assert len(lines) == 1 and "next run" in lines[0]
     assert "listing pages left for the next run 1" in result.output
+
+
+def test_rechecks_never_crowd_out_the_listings_that_find_new_articles(site, crawl, query):
+    from tests.collection import Collection
+    coll = Collection(per_page=20)
+    coll.add("llwzllzz", 8)
+    coll.publish(site)
+    # Every article is "recent" and rechecked on each run: more of them than either bound allows.
+    crawl(site, recheck_days=100_000, drift_check=False)
+    new = coll.add("llwzllzz", 1)[0]
+    coll.publish(site)
+    hits = len(site.hits)
+    stats = crawl(site, recheck_days=100_000, max_articles=3, drift_check=False)
+    assert new.path in [h.path for h in site.hits[hits:]], "the new article was found"
+    assert stats.counts.new == 1
+    hits = len(site.hits)
+    crawl(site, recheck_days=100_000, max_requests=4, drift_check=False)
+    asked = [h.path for h in site.hits[hits:]]
+    assert asked[:2] == ["/robots.txt", "/cz/"], asked  # the start listing before any recheck
+
+
+def test_max_requests_counts_a_body_read_again(tmp_path):
+    from scraper.crawl import CrawlOptions, run_crawl
+    from scraper.fetch import FetchPolicy
+    from tests.collection import Collection
+    from tests.fault_server import FaultServer, reset_mid_body
+    coll = Collection(per_page=10)
+    coll.add("llwzllzz", 6)
+    with FaultServer() as server:
+        coll.publish(server)
+        for story in coll.all_stories():
+            server.route(story.path, reset_mid_body())  # every article breaks off mid-body: read again, twice
+        result = run_crawl(CrawlOptions([server.base + "/cz/llwzllzz/"], db_path=str(tmp_path / "a.db"), delay=0,
+                                        max_requests=5, policy=FetchPolicy(backoff=0.01, retries=1),
+                                        drift_check=False))
+        assert server.count() <= 5 and result.stopped is Status.MAX_REQUESTS
