@@ -21,6 +21,7 @@ from pipelines.times import CHINA
 from pipelines.warc import Exchange, WarcArchive, payload_digest, recover_open_files
 
 from . import PARSER_VERSION, __version__, frontier
+from .bounds import bound_notes, bound_reached
 from .crawl_config import DEFAULT_START, NO_ANSWER_LIMIT, REFUSAL_LIMIT, CrawlOptions  # noqa: F401 (DEFAULT_START: the CLI's)
 from .discover import MAX_LINKS, Listing, links_of
 from .fetch import FetchError, FetchResult, NoAnswer, OutOfScope, fetch, make_session, reporting_retries
@@ -108,36 +109,12 @@ class Crawl:
         return stopped
 
     def bound_reached(self) -> Status | None:
-        """MAX_ARTICLES or MAX_REQUESTS once the run has done what --max-articles or --max-requests allow."""
-        options, counts = self.options, self.counts
-        # New and updated articles: rechecks that found nothing new must not use up the bound (a cron run would
-        # recheck the same recent articles every day and never reach a listing).
-        if options.max_articles is not None and counts.new + counts.updated >= options.max_articles:
-            return Status.MAX_ARTICLES
-        if options.max_requests is not None and counts.requests + counts.retried >= options.max_requests:
-            return Status.MAX_REQUESTS
-        return None
+        return bound_reached(self.options, self.counts)
 
     def report_bounds(self, stopped: Status | None) -> None:
         """One line for each bound the run reached, and the listing pages it left, counted as deferred."""
-        options = self.options
-        if self.deferred:
-            self.counts.deferred += len(self.deferred)
-            self.run.note(
-                f"{len(self.deferred)} listing(s) walked no further than --max-pages-per-listing "
-                f"{options.max_pages_per_listing} pages in this run; the next run goes on from "
-                f"{min(self.deferred)}" + (f" and {len(self.deferred) - 1} more" if len(self.deferred) > 1 else ""))
-        if self.listings_fetched >= options.max_listing_pages and stopped is None:
-            left = frontier.pending(self.db, Kind.LISTING) - len(self.deferred)
-            if left:
-                self.counts.deferred += left
-                self.run.note(f"the run reached --max-listing-pages {options.max_listing_pages}; {left} listing "
-                              "page(s) wait in the frontier for the next run")
-        if stopped in (Status.MAX_ARTICLES, Status.MAX_REQUESTS):
-            option, value = (("--max-articles", options.max_articles) if stopped is Status.MAX_ARTICLES
-                             else ("--max-requests", options.max_requests))
-            left = frontier.pending(self.db, Kind.LISTING) + frontier.pending(self.db, Kind.ARTICLE)
-            self.run.note(f"stopped at {option} {value}; {left} URL(s) wait in the frontier for the next run")
+        for line in bound_notes(self.db, self.options, self.counts, self.deferred, self.listings_fetched, stopped):
+            self.run.note(line)
 
     def seed(self) -> None:
         with write_transaction(self.db):
