@@ -87,6 +87,9 @@ class Outcome:
     # Other URLs the same article was reached at (the sources of permanent redirects to it): an article the archive
     # holds under one of them, with the same title, is moved to ``url``, so the page stays one article.
     aliases: list[str] = field(default_factory=list)
+    # The article is incomplete (a later page of a long article could not be had): stored when the archive holds
+    # nothing at ``url``, never in place of what it holds.
+    partial: bool = False
 
     def __post_init__(self) -> None:
         if (self.kind is Kind.ARTICLE) != (self.article is not None):

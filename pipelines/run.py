@@ -242,6 +242,10 @@ class Run:
             self.counts.dropped += 1
             return None
         adopt_alias(self.db, article, outcome.aliases)
+        if outcome.partial and self.db.execute("SELECT 1 FROM articles WHERE url = ?", [article.url]).fetchone():
+            # Part of a long article (a later page could not be had this time) never replaces what is stored.
+            self.counts.add(Stored.UNCHANGED)
+            return Stored.UNCHANGED
         stored = store_article(self.db, article, capture.id if capture else None, capture.fetched_at if capture
                                else None)
         back_again(self.db, article.url, capture.fetched_at if capture else None)

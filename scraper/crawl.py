@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from contextlib import suppress
+from dataclasses import replace
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -203,18 +204,21 @@ class Crawl:
             self.note_success(scope)
 
     def page_source(self, scope: Scope, allowed: Callable[[str], bool], kept: list[Capture]) -> PageSource:
-        """Fetches a later page of a long article, politely, as any other request; its hops go to ``kept``."""
-        def fetch_page(url: str) -> Exchange | None:
+        """Fetches a later page of a long article, politely, as any other request; its hops go to ``kept``. A
+        redirect is not followed: it answers for the page (a later page that moved is not the page)."""
+        policy = replace(self.options.policy, max_redirects=0)
+
+        def fetch_page(url: str, visit: str | None) -> Exchange | None:
             if not allowed(url) or self.bound_reached() is not None:  # --max-requests holds here too
                 return None
             self.throttle_for(scope, self.robots_for(scope)).wait()
             self.progress(f"article page {url}")
             try:
-                result = fetch(self.session, url, allowed, self.options.policy)
+                result = fetch(self.session, url, allowed, policy)
             except FetchError as exc:
                 self.counts.requests += len(exc.hops) + exc.attempts
                 kept.extend(self.keep(exc.hops))
-                return None
+                return exc.hops[-1] if exc.hops else None  # the redirect itself, when that is what came
             self.counts.requests += len(result.hops)
             kept.extend(self.keep(result.hops))
             return result.final
@@ -282,7 +286,9 @@ class Crawl:
         """The URL's next state in the frontier, and for a listing the links it leads to."""
         kind, reason = reading.kind, reading.outcome.reason
         if kind is Kind.ARTICLE and reading.pages.retry:
-            self.postpone(item, reading.outcome.article.warnings[-1])  # what joining the pages stopped at
+            if self.bound_reached() is None:
+                self.postpone(item, reading.outcome.article.warnings[-1])  # what joining the pages stopped at
+            # else a bound cut it short: left pending, like every URL a bound leaves, for the next run
         elif kind is Kind.ARTICLE_PART:  # a later page on its own (a start URL): the article is its first page
             frontier.mark(self.db, item.url, State.DONE)
             first = article_page(item.url)

@@ -45,17 +45,22 @@ class FetchError(ScraperError):
     """A fetch that failed after its retries; the URL stays in the frontier for a later try. ``no_answer`` says
     why, when no response came at all (None: the site answered, badly)."""
 
-    def __init__(self, url: str, reason: str, hops: list[Exchange] | None = None, no_answer: NoAnswer | None = None):
+    def __init__(self, url: str, reason: str, hops: list[Exchange] | None = None, no_answer: NoAnswer | None = None,
+                 attempts: int = 1):
         self.url = url
         self.reason = reason
         self.hops = hops or []
         self.no_answer = no_answer
-        self.attempts = 1  # requests sent for the URL that failed (a body read again is another)
+        # Requests sent beside the hops, which gave no response (a body read again is another; 0: none was sent).
+        self.attempts = attempts
         super().__init__(f"{url}: {reason}")
 
 
 class OutOfScope(FetchError):
     """A URL (or a redirect) outside the host and path the crawl was pointed at: never requested."""
+
+    def __init__(self, url: str, reason: str, hops: list[Exchange] | None = None):
+        super().__init__(url, reason, hops, attempts=0)
 
 
 class BodyError(FetchError):
@@ -146,7 +151,7 @@ def fetch(session: requests.Session, url: str, in_scope=lambda url: True, policy
             current = _redirect_target(url, current, location, result.hops)
             continue
         return result
-    raise FetchError(url, f"more than {policy.max_redirects} redirects", result.hops)
+    raise FetchError(url, f"more than {policy.max_redirects} redirects", result.hops, attempts=0)
 
 
 def _redirect_target(start: str, current: str, location: str, hops: list[Exchange]) -> str:

@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 
 from pipelines.errors import UnreadableBody
 from pipelines.item import Kind, Outcome
+from pipelines.times import utc_text
 from pipelines.warc import MAX_BODY_BYTES, Exchange
 
 from .discover import links_of
@@ -65,7 +66,9 @@ def read_response(exchange: Exchange, *, via: Sequence[str] = (), pages: PageSou
     outcome = reading.outcome
     outcome.url = outcome.article.url if outcome.article else identity_url(exchange.url)
     if outcome.article:
-        reading.pages = join_pages(outcome.article, reading.page, pages, max_bytes)
+        visit = utc_text(exchange.fetched_at) if exchange.fetched_at else None
+        reading.pages = join_pages(outcome.article, reading.page, pages, max_bytes, visit)
+        outcome.partial = not reading.pages.complete
         for url in (identity_url(u) for u in (*via, exchange.url)):
             if url != outcome.url and url not in outcome.aliases:
                 outcome.aliases.append(url)

@@ -23,8 +23,9 @@ from .parse import extract_article, read_page
 from .sites import ArticlePage, article_page, identity_url
 from .urls import absolute_url
 
-# The response for a later page of an article, by its URL; None when it cannot be had.
-PageSource = Callable[[str], Exchange | None]
+# The response for a later page of an article, by its URL and the time its first page was fetched (UTC text,
+# pipelines.times); None when it cannot be had. Whatever the status: a 404 or a redirect says something too.
+PageSource = Callable[[str, str | None], Exchange | None]
 MAX_PAGES = 30  # a pager that goes on past this is a trap, not an article
 
 
@@ -57,7 +58,8 @@ def continues(exchange: Exchange, max_bytes: int) -> bool:
     return next_page(page, here.first, 1) is not None
 
 
-def join_pages(article: Article, page: Page, source: PageSource | None, max_bytes: int) -> Joined:
+def join_pages(article: Article, page: Page, source: PageSource | None, max_bytes: int,
+               visit: str | None = None) -> Joined:
     """Append the later pages of the article read from ``page`` (its first). A page that cannot be had, or is not
     the page asked for, ends the joining with a warning on the article, which is then stored as far as it goes:
     to be tried again when a later try may do better (``Joined.retry``)."""
@@ -70,7 +72,7 @@ def join_pages(article: Article, page: Page, source: PageSource | None, max_byte
         number = joined.pages + 1
         if number > MAX_PAGES:  # final: a later try would stop here too
             return _stop(article, joined, f"pages: more than {MAX_PAGES} pages; only the first {MAX_PAGES} kept")
-        read = read_later_page(source, url, here.first, number, max_bytes)
+        read = read_later_page(source, url, here.first, number, max_bytes, visit)
         if isinstance(read, Gap):
             return _stop(article, joined, f"pages: incomplete, page {number} ({url}) {read.why}", read.retry)
         page, part = read
@@ -88,15 +90,17 @@ class Gap:
     retry: bool
 
 
-def read_later_page(source: PageSource | None, url: str, first: str, number: int,
-                    max_bytes: int) -> tuple[Page, Article] | Gap:
+def read_later_page(source: PageSource | None, url: str, first: str, number: int, max_bytes: int,
+                    visit: str | None = None) -> tuple[Page, Article] | Gap:
     """Page ``number`` of the article at ``first``, read; or why not, and whether a later try may do better."""
-    exchange = source(url) if source is not None else None
+    exchange = source(url, visit) if source is not None else None
     if exchange is None:
         return Gap("could not be had", retry=source is not None)
     status = exchange.status
     if status in (404, 410):
         return Gap(f"is gone (HTTP {status})", retry=False)
+    if status is not None and 300 <= status < 400:  # never followed: a later page that moved is not the page
+        return Gap(f"redirects to {exchange.header('Location') or 'nowhere'}", retry=False)
     if status is None or not 200 <= status < 300:
         return Gap(f"answered HTTP {status}", retry=True)
     if article_page(exchange.url) != ArticlePage(first, number):  # redirected: to page 1, or another article
@@ -138,35 +142,34 @@ def _stop(article: Article, joined: Joined, warning: str, retry: bool = False) -
 
 
 def stored_pages(db, warc_dir: Path, also: PageSource | None = None) -> PageSource:
-    """Later pages from the archive's own captures (the newest 2xx one of the URL kept in a WARC), else ``also``:
-    how an import and a reparse have them, without the network."""
-    def find(url: str) -> Exchange | None:
-        row = db.execute(
-            "SELECT warc_file, warc_offset FROM captures WHERE url = ? AND status BETWEEN 200 AND 299 "
-            "AND warc_file IS NOT NULL ORDER BY fetched_at DESC, id DESC LIMIT 1", [url]).fetchone()
-        if row is not None:
+    """Later pages from the archive's own captures, else ``also``: how an import and a reparse have them, without
+    the network (the capture of the same visit, ``same_visit``)."""
+    def find(url: str, visit: str | None) -> Exchange | None:
+        rows = db.execute("SELECT * FROM captures WHERE url = ? AND warc_file IS NOT NULL", [url])
+        names = [d[0] for d in rows.description]
+        capture = same_visit([Capture.from_row(dict(zip(names, row, strict=True))) for row in rows], visit)
+        if capture is not None:
             with suppress(OSError, WarcDamaged):
-                return read_record(capture_path(warc_dir, row[0]), row[1]).exchange
-        return also(url) if also is not None else None
+                return read_record(capture_path(warc_dir, capture.warc_file), capture.warc_offset).exchange
+        return also(url, visit) if also is not None else None
     return find
 
 
 def file_pages(records: Callable[[], Iterator[Record]]) -> PageSource:
     """Later pages from the records ``records()`` yields (the files of one import), indexed on first use: a page
     may lie after its first page in a file, or in another file of the import."""
-    index: dict[str, Capture] | None = None
+    index: dict[str, list[Capture]] | None = None
 
-    def find(url: str) -> Exchange | None:
+    def find(url: str, visit: str | None) -> Exchange | None:
         nonlocal index
         if index is None:
             index = {}
             with suppress(WarcDamaged):
                 for record in records():
-                    status, there = record.capture.status, article_page(record.capture.url)
-                    if (not record.is_revisit and status is not None and 200 <= status < 300
-                            and there is not None and there.number > 1):
-                        index[identity_url(record.capture.url)] = record.capture
-        capture = index.get(url)
+                    there = article_page(record.capture.url)
+                    if not record.is_revisit and there is not None and there.number > 1:
+                        index.setdefault(identity_url(record.capture.url), []).append(record.capture)
+        capture = same_visit(index.get(url, []), visit)
         if capture is None:
             return None
         try:
@@ -174,3 +177,12 @@ def file_pages(records: Callable[[], Iterator[Record]]) -> PageSource:
         except (OSError, WarcDamaged):
             return None
     return find
+
+
+def same_visit(captures: list[Capture], visit: str | None) -> Capture | None:
+    """The capture of a later page that belongs with a first page fetched at ``visit``: the first one fetched then
+    or after (a crawl fetches the later pages right after the first), else the last one before. So a crawl, an
+    import of its WARC files and a reparse join the same pages, whatever their order in the files."""
+    timed = sorted(captures, key=lambda c: (c.fetched_at or "", c.id or 0))
+    after = [c for c in timed if visit is None or (c.fetched_at or "") >= visit]
+    return after[0] if after else (timed[-1] if timed else None)

@@ -5,6 +5,7 @@ The pages are reconstructions in the shape gdxk's templates declare (issue 12); 
 
 import sqlite3
 
+import pytest
 from click.testing import CliRunner
 
 from scraper.cli import cli
@@ -135,24 +136,56 @@ def test_a_later_page_that_is_a_block_page_is_not_joined_and_is_tried_again(site
     assert "第3页" in bodies(db_path)[0][1]
 
 
-def test_a_later_page_that_leads_elsewhere_or_is_gone_ends_the_article_for_good(site, crawl, db_path):
+@pytest.mark.parametrize("reply, said", [
+    (lambda story, other: Reply(302, headers={"Location": story.path}), "redirects to"),
+    (lambda story, other: Reply(301, headers={"Location": other.path}), "redirects to"),
+    (lambda story, other: Reply(404, b"gone"), "is gone"),
+], ids=["302 to page 1", "301 to another article", "404"])
+def test_a_later_page_that_leads_elsewhere_or_is_gone_ends_the_article_for_good(site, crawl, db_path, reply, said):
     coll, story, pages = publish_long(site)
     other = coll.add("llwzllzz", 1)[0]
     coll.publish(site)
     for path, html in pages.items():  # publish() put the one-page article back
         site.route(path, Reply.html(html))
     second = story.path.removesuffix(".html") + "_2.html"
-    for reply, said in ((Reply(302, headers={"Location": story.path}), "led to"),
-                        (Reply(301, headers={"Location": other.path}), "led to"),
-                        (Reply(404, b"gone"), "is gone")):
+    site.route(second, reply(story, other))
+    result = crawl(site, site.base + story.path)
+    with sqlite3.connect(db_path) as conn:
+        body, warnings = conn.execute("select body, warnings from articles where url = ?",
+                                      [site.base + story.path]).fetchone()
+        state = conn.execute("select state from frontier where url = ?", [site.base + story.path]).fetchone()
+    assert body.count("第1页第一段") == 1 and "第2页" not in body and other.paragraphs[0] not in body
+    assert said in warnings and state == ("done",) and result.exit_code == 0
+    assert not [h for h in site.hits if h.path == other.path]  # a later page's redirect is never followed
+    # The same WARC files give the same article, warning and all, to an import and a reparse.
+    warcs = sorted(str(p) for p in (db_path.parent / "archive").glob("*.warc.gz"))
+    imported = db_path.parent / "imported.db"
+    assert CliRunner().invoke(cli, ["import", "--db", str(imported), *warcs]).exit_code == 0
+    query = "select url, body, warnings from articles order by url"
+    with sqlite3.connect(db_path) as crawled, sqlite3.connect(imported) as conn:
+        assert conn.execute(query).fetchall() == crawled.execute(query).fetchall()
+    again = CliRunner().invoke(cli, ["reparse", "--db", str(db_path)])
+    assert "new 0, updated 0" in again.output
+
+
+def test_a_stored_long_article_is_never_cut_by_a_later_page_that_fails(site, crawl, db_path, tmp_path):
+    _, story, pages = publish_long(site)
+    crawl(site)
+    whole = bodies(db_path)
+    second = story.path.removesuffix(".html") + "_2.html"
+    for reply in (Reply(503), Reply(404), Reply(302, headers={"Location": story.path})):
         site.route(second, reply)
-        result = crawl(site, site.base + story.path)
         with sqlite3.connect(db_path) as conn:
-            body, warnings = conn.execute("select body, warnings from articles where url = ?",
-                                          [site.base + story.path]).fetchone()
-            state = conn.execute("select state from frontier where url = ?", [site.base + story.path]).fetchone()
-        assert body.count("第1页第一段") == 1 and "第2页" not in body and other.paragraphs[0] not in body
-        assert said in warnings and state == ("done",) and result.exit_code == 0
+            conn.execute("update frontier set next_try = null")
+        crawl(site, site.base + story.path)
+        assert bodies(db_path) == whole
+    # and the crawl, an import of its WARC files and a reparse agree
+    warcs = sorted(str(p) for p in (tmp_path / "archive").glob("*.warc.gz"))
+    other = tmp_path / "imported.db"
+    assert CliRunner().invoke(cli, ["import", "--db", str(other), *warcs]).exit_code == 0
+    assert bodies(other) == whole
+    assert CliRunner().invoke(cli, ["reparse", "--db", str(db_path)]).exit_code == 0
+    assert bodies(db_path) == whole
 
 
 def test_an_article_past_the_page_cap_is_kept_so_far_and_done(site, crawl, db_path):
@@ -168,3 +201,15 @@ def test_an_article_past_the_page_cap_is_kept_so_far_and_done(site, crawl, db_pa
     with sqlite3.connect(db_path) as conn:
         assert f"more than {MAX_PAGES} pages" in conn.execute("select warnings from articles").fetchone()[0]
         assert conn.execute("select state from frontier where url like '%post_%'").fetchall() == [("done",)]
+
+
+def test_a_long_article_cut_by_max_requests_waits_for_the_next_run_without_an_error(site, crawl, db_path):
+    publish_long(site)
+    # robots.txt, the home page, the column, page 1: the bound is reached before page 2
+    result = crawl(site, max_requests=4)
+    assert result.exit_code == 0 and not result.errors
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("select state, attempts from frontier where url like '%post_%'").fetchall() == [
+            ("pending", 0)]
+    assert crawl(site).counts.updated == 1
+    assert "第3页" in bodies(db_path)[0][1]
