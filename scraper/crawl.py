@@ -118,6 +118,11 @@ class Crawl:
             self.run.note(line)
 
     def seed(self) -> None:
+        # A listing page an earlier run's bound left pending starts a walk of its own: found again this run, deep
+        # in the chain that led to it, it would be left behind again, run after run.
+        for (url,) in self.db.execute("select url from frontier where state = 'pending' and kind = ?",
+                                      [Kind.LISTING.value]).fetchall():
+            self.pager_depth[url] = 1
         with write_transaction(self.db):
             for url in self.options.start_urls:
                 url = identity_url(url)

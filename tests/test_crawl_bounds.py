@@ -111,6 +111,16 @@ def test_a_listing_of_a_hundred_thousand_links_is_read_so_far_and_said(site, cra
     assert any(f"more than {MAX_LINKS:,} links" in note for note in stats.notes), stats.notes
 
 
+def test_a_chain_cut_by_the_bound_goes_on_in_the_next_run(endless_site, crawl, query):
+    start = endless_site.base + "/cz/dsj/20260101/"
+    crawl(endless_site, start, max_pages_per_listing=3, drift_check=False)
+    assert len(hits(endless_site, DAY)) == 3
+    before = len(endless_site.hits)
+    crawl(endless_site, start, max_pages_per_listing=3, drift_check=False)
+    walked = {h.path for h in endless_site.hits[before:] if DAY.match(h.path)}
+    assert {"/cz/dsj/20260104/", "/cz/dsj/20260106/"} <= walked and "/cz/dsj/20260107/" not in walked
+
+
 def test_articles_come_between_listing_pages(endless_site, crawl):
     crawl(endless_site, endless_site.base + "/cz/llwzllzz/", max_pages_per_listing=3, drift_check=False)
     kinds = ["listing" if PAGER.match(h.path) else "article" for h in endless_site.hits if h.path != "/robots.txt"]
