@@ -22,6 +22,7 @@ limit is bounded too: a record's header lines (``pipelines.warc_bounds``) and a 
 from __future__ import annotations
 
 import base64
+import fcntl
 import hashlib
 import os
 import zlib
@@ -151,6 +152,9 @@ class WarcArchive:
         try:
             # Unbuffered: each record reaches the kernel in _write, before the database row that points at it.
             self._file = open(path, "xb", buffering=0)  # noqa: SIM115 - lives until close()
+            # Held while it is written, and let go by the kernel when the writer ends, however it ends: what
+            # recover_open_files asks before it touches an .open file (another crawl may share the folder).
+            fcntl.flock(self._file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:
             raise WarcWriteError(self.directory, exc) from exc
         self._writer = WARCWriter(self._file, gzip=True, warc_version="1.1")
@@ -392,19 +396,24 @@ def whole_members_end(path: str | os.PathLike) -> int:
 
 
 def recover_open_files(directory: str | os.PathLike) -> list[tuple[str, int]]:
-    """Cut every *.open file back to its last whole record and give it its final name.
+    """Cut every *.open file a killed writer left back to its last whole record and give it its final name; a
+    file a living writer holds (another crawl writing to the same folder) is left alone.
 
     Returns (file name, bytes cut) for each file recovered. Records before the damage are kept whole.
     """
     recovered = []
     for open_path in sorted(Path(directory).glob(f"*.warc.gz{OPEN_SUFFIX}")):
-        good_end = whole_members_end(open_path)
-        size = open_path.stat().st_size
         with open(open_path, "r+b") as f:
+            try:
+                fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue  # being written
+            good_end = whole_members_end(open_path)
+            size = open_path.stat().st_size
             f.truncate(good_end)
-        final = open_path.with_name(open_path.name[: -len(OPEN_SUFFIX)])
-        if final.exists():  # never overwrite a closed file; names are unique, so this means a copy
-            final = final.with_name(final.name.replace(".warc.gz", f"-recovered-{os.urandom(3).hex()}.warc.gz"))
-        os.replace(open_path, final)
+            final = open_path.with_name(open_path.name[: -len(OPEN_SUFFIX)])
+            if final.exists():  # never overwrite a closed file; names are unique, so this means a copy
+                final = final.with_name(final.name.replace(".warc.gz", f"-recovered-{os.urandom(3).hex()}.warc.gz"))
+            os.replace(open_path, final)  # still held: no other recovery can reach it meanwhile
         recovered.append((final.name, size - good_end))
     return recovered

@@ -389,3 +389,25 @@ def test_an_archive_reached_through_a_link_is_locked_as_itself(tmp_path):
     with archive_lock(str(db), "crawl", one_at_a_time=True):
         assert "a reparse needs the archive to itself" in refusal(str(link), "reparse", alone=True)
         assert "wait for that crawl" in refusal(str(link), "crawl", one_at_a_time=True)
+
+
+def test_a_warc_file_being_written_is_never_taken_for_one_a_killed_run_left(tmp_path):
+    from datetime import UTC, datetime
+
+    from pipelines.warc import Exchange, WarcArchive, read_warc, recover_open_files
+    from tests.warc_helpers import reference_html
+    folder = tmp_path / "archive"
+    exchange = Exchange(url="https://gdxk.southcn.com/cz/llwzllzz/content/post_1.html", request_headers=[],
+                        status=200, reason="OK", response_headers=[("Content-Type", "text/html")],
+                        body=reference_html(), fetched_at=datetime.now(UTC))
+    left = folder / "left-by-a-killed-run.warc.gz.open"
+    with WarcArchive(folder, {}) as live:  # another crawl, writing to the same folder
+        live.write_exchange(exchange)
+        folder.joinpath(left.name).write_bytes(b"")  # and a file nobody holds
+        open_now = sorted(p.name for p in folder.glob("*.open"))
+        recovered = recover_open_files(folder)
+        assert [name for name, _ in recovered] == ["left-by-a-killed-run.warc.gz"]
+        assert sorted(p.name for p in folder.glob("*.open")) == [n for n in open_now if n != left.name]
+        live.write_exchange(exchange)
+    [written] = [p for p in folder.glob("*.warc.gz") if p.name != "left-by-a-killed-run.warc.gz"]
+    assert len(list(read_warc(written))) == 2
