@@ -80,8 +80,22 @@ def _try(handle: IO[str], kind: int) -> bool:
 
 
 def _holder(handle: IO[str], otherwise: str) -> str:
+    """Who holds the lock, as the holder wrote it; ``otherwise`` when nobody wrote, or the writer is gone (a killed
+    run's name stays in the file, and the lock is now another's)."""
     handle.seek(0)
-    return handle.read().strip() or otherwise
+    named = handle.read().strip()
+    pid = named.split()[1] if named.startswith("pid ") and len(named.split()) > 1 else ""
+    return named if pid.isdigit() and _alive(int(pid)) else otherwise
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's: it exists
+        return True
+    return True
 
 
 def _claim(handle: IO[str], job: str) -> None:

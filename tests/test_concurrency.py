@@ -411,3 +411,16 @@ def test_a_warc_file_being_written_is_never_taken_for_one_a_killed_run_left(tmp_
         live.write_exchange(exchange)
     [written] = [p for p in folder.glob("*.warc.gz") if p.name != "left-by-a-killed-run.warc.gz"]
     assert len(list(read_warc(written))) == 2
+
+
+def test_a_killed_runs_name_is_not_given_as_the_holder(tmp_path):
+    import subprocess
+    import sys
+    db = str(tmp_path / "archive.db")
+    # A reparse that was killed: its name stays in the lock file, which nobody holds any more.
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    with open(f"{db}.lock", "w") as f:
+        f.write(f"pid {dead.stdout.strip()} (reparse)")
+    with archive_lock(db, "import"):
+        said = refusal(db, "reparse", alone=True)
+    assert "(reparse)" not in said and "a crawl or an import" in said
