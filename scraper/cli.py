@@ -210,7 +210,7 @@ def crawl(urls, db_path, init, warc_dir, delay, max_articles, max_requests, max_
     progress = _progress_printer()
     # The sample's server is this process's own, on 127.0.0.1: the crawl may connect there because its start
     # URL names that address (scraper.netguard), as for any crawl pointed at a local mirror, and needs no pause.
-    with storage_errors(), (serving_sample() if sample else nullcontext()) as sample_url:
+    with storage_errors(), sample_errors(), (serving_sample() if sample else nullcontext()) as sample_url:
         options = CrawlOptions(start_urls=[sample_url] if sample else list(urls) or [DEFAULT_START],
                                db_path=db_path, warc_dir=warc_dir, delay=0 if sample else delay,
                                max_articles=max_articles, max_requests=max_requests,
@@ -224,6 +224,15 @@ def crawl(urls, db_path, init, warc_dir, delay, max_articles, max_requests, max_
         click.echo(f"Stopped: {result.reason}. No route to the site from this machine? `scraper crawl --sample` "
                    "shows the crawl on bundled pages.", err=True)
     finish(result, db_path)
+
+
+@contextmanager
+def sample_errors():
+    from .errors import SamplePortBusy
+    try:
+        yield
+    except SamplePortBusy as exc:
+        fail(str(exc))
 
 
 @contextmanager

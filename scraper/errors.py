@@ -19,3 +19,8 @@ class NotAnArticle(ScraperError):
         self.kind = kind
         where = f"{url}: " if url else ""
         super().__init__(f"{where}not an article: {reason}")
+
+
+class SamplePortBusy(ScraperError):
+    """The port the sample site is always served on is taken: the sample keeps one address, so that crawling it
+    again never stores its pages twice."""

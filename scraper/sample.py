@@ -24,6 +24,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from .errors import SamplePortBusy
 from .templates.gdxk import COLLECTIONS, COLUMNS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -93,7 +94,7 @@ def write_response(writer: WARCWriter, url: str, content_type: str | None, body:
 
 # -- the sample as a site: `scraper crawl --sample` ---------------------------------------------------------------
 SAMPLE_HOST = "gdxk.southcn.com"
-SAMPLE_PORT = 8098  # tried first, so that crawling the sample again gives the same URLs; else any free port
+SAMPLE_PORT = 8098  # always: crawling the sample again gives the same URLs, so nothing is stored twice
 PER_PAGE = 1  # articles per generated listing page: even this small sample has a pager to walk
 SAMPLE_ROBOTS = b"User-agent: *\nDisallow: /cz/search/\n"
 
@@ -153,8 +154,9 @@ def serving_sample() -> Iterator[str]:
 
     try:
         server = ThreadingHTTPServer(("127.0.0.1", SAMPLE_PORT), Handler)
-    except OSError:  # taken (another sample crawl, or anything else): any free port will do
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    except OSError as exc:  # never another port: the same pages under another address would be stored again
+        raise SamplePortBusy(f"cannot serve the sample on 127.0.0.1:{SAMPLE_PORT} ({exc.strerror}); another "
+                             "`scraper crawl --sample` may be running: let it finish, or free the port") from None
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -51,3 +51,19 @@ def test_crawl_sample_takes_no_urls(tmp_path):
     result = CliRunner().invoke(cli, ["crawl", "--sample", "https://gdxk.southcn.com/cz/", "--db",
                                       str(tmp_path / "a.db")])
     assert result.exit_code == 2 and "--sample" in result.output
+
+
+def test_crawl_sample_with_its_port_taken_says_so_and_stores_nothing_twice(tmp_path):
+    import socket
+
+    from scraper.sample import SAMPLE_PORT
+    db = tmp_path / "archive.db"
+    with socket.socket() as taken:
+        taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        taken.bind(("127.0.0.1", SAMPLE_PORT))
+        taken.listen()
+        done = subprocess.run([sys.executable, "-m", "scraper", "crawl", "--sample", "--db", str(db)],
+                              capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [done.stderr.strip()] and f":{SAMPLE_PORT}" in done.stderr
+    assert "Traceback" not in done.stderr and not db.exists()
