@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -102,6 +103,7 @@ class Robots:
     state: RobotsState
     parser: Protego | None = None
     retry_after: float = 0.0  # monotonic time when an unavailable robots.txt may be asked again
+    endless_delay: bool = False  # some group asks for a Crawl-delay no number can hold
     detail: str = ""
     no_answer: NoAnswer | None = None  # unavailable because no response came at all (the site is out of reach)
 
@@ -117,13 +119,24 @@ class Robots:
         return all(self.parser.can_fetch(reading, user_agent) for reading in readings)
 
     def crawl_delay(self, user_agent: str) -> float | None:
-        """The Crawl-delay robots.txt asks for, as written (None when absent or not a finite, positive number)."""
+        """The Crawl-delay robots.txt asks for, as written (None when absent or not a positive number); infinity
+        when it asks for more than a number can say (``inf``, ``1e309``: protego drops those, we do not)."""
         if self.state is not RobotsState.RULES:
             return None
         delay = self.parser.crawl_delay(user_agent)
-        if delay is None or not math.isfinite(float(delay)) or float(delay) < 0:
-            return None
+        if delay is None or math.isnan(float(delay)) or float(delay) < 0:
+            return math.inf if self.endless_delay else None
         return float(delay)
+
+
+_CRAWL_DELAY = re.compile(r"^\s*crawl-delay\s*:\s*([^\s#]+)", re.I | re.M)
+
+
+def _endless(value: str) -> bool:
+    try:
+        return math.isinf(float(value)) and float(value) > 0
+    except ValueError:
+        return False
 
 
 def read_robots(result: FetchResult | None, error: FetchError | None, retry_in: float = 600.0) -> Robots:
@@ -137,7 +150,8 @@ def read_robots(result: FetchResult | None, error: FetchError | None, retry_in: 
             text = final.decoded_body(512 * 1024).decode("utf-8", errors="replace")
         except UnreadableBody:  # a robots.txt bomb, or not gzip as it says: read as if it were empty
             text = ""
-        return Robots(RobotsState.RULES, Protego.parse(text), detail=f"HTTP {final.status}")
+        endless = any(_endless(value) for value in _CRAWL_DELAY.findall(text))
+        return Robots(RobotsState.RULES, Protego.parse(text), detail=f"HTTP {final.status}", endless_delay=endless)
     if 400 <= final.status < 500:
         return Robots(RobotsState.ALLOW_ALL, detail=f"HTTP {final.status}")
     return Robots(RobotsState.UNAVAILABLE, retry_after=time.monotonic() + retry_in, detail=f"HTTP {final.status}")
