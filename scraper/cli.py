@@ -304,10 +304,15 @@ def doctor(target, url, content_type):
     """
     from urllib.parse import urlsplit
 
-    from .doctor import diagnose, format_diagnosis
+    from .doctor import NotAllowed, diagnose, fetch_politely, format_diagnosis
 
     if urlsplit(target).scheme in ("http", "https"):
-        data, content_type, url = fetch_one(target)
+        try:
+            data, content_type, url = fetch_politely(target)
+        except NotAllowed as exc:
+            fail(str(exc), 2)
+        except ScraperError as exc:
+            fail(str(exc))
     else:
         data = read_page(target, False)
         url = url or f"file:///{target}"
@@ -316,30 +321,6 @@ def doctor(target, url, content_type):
     except NotAnArticle as exc:
         fail(str(exc), 2)
     write_out(format_diagnosis(diagnosis) + "\n")
-
-
-def fetch_one(url: str) -> tuple[bytes, str | None, str]:
-    """One polite fetch for `doctor`: robots.txt asked first, our User-Agent, no WARC."""
-    from urllib.parse import urlsplit
-
-    from . import USER_AGENT
-    from .fetch import FetchError, fetch, make_session
-    from .polite import Scope, fetch_robots
-
-    scope = Scope.around(url)
-    # The user named this host: it may be an intranet mirror on a private address.
-    session = make_session(allow_private=(urlsplit(url).hostname,))
-    _, robots = fetch_robots(session, scope)
-    if not robots.allows(url, USER_AGENT):
-        fail(f"robots.txt does not allow {url} ({robots.state.value}: {robots.detail})", 2)
-    try:
-        result = fetch(session, url, Scope(scope.scheme, scope.netloc, "/").allows)
-    except FetchError as exc:
-        fail(str(exc))
-    final = result.final
-    if final.status != 200:
-        fail(f"{final.url} answered HTTP {final.status}")
-    return final.decoded_body(), final.content_type, final.url
 
 
 @cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})

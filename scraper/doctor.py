@@ -8,14 +8,18 @@ scores.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from pipelines.item import Article
 
-from .errors import NotAnArticle
+from . import USER_AGENT
+from .errors import NotAnArticle, ScraperError
+from .fetch import fetch, make_session
 from .lines import line_score
 from .page import Page
 from .parse import extract_article, read_page
 from .plugins import all_templates
+from .polite import Scope, fetch_robots
 from .text import find_dates
 
 FIELDS = ("title", "subtitle", "published_at", "source", "authors", "editor", "breadcrumb", "headings",
@@ -139,3 +143,22 @@ def format_diagnosis(d: Diagnosis) -> str:
     for i, c in enumerate(d.candidates, 1):
         out.append(f"  {i}. lines {c.start}-{c.end - 1}  score {c.score:,.0f}  {c.preview}")
     return "\n".join(out)
+
+
+class NotAllowed(ScraperError):
+    """robots.txt does not allow the page `doctor` was asked to fetch."""
+
+
+def fetch_politely(url: str) -> tuple[bytes, str | None, str]:
+    """One polite fetch for `doctor`: robots.txt asked first, our User-Agent, no WARC. Raises NotAllowed, or a
+    ScraperError when the page cannot be had."""
+    scope = Scope.around(url)
+    # The user named this host: it may be an intranet mirror on a private address.
+    session = make_session(allow_private=(urlsplit(url).hostname,))
+    _, robots = fetch_robots(session, scope)
+    if not robots.allows(url, USER_AGENT):
+        raise NotAllowed(f"robots.txt does not allow {url} ({robots.state.value}: {robots.detail})")
+    final = fetch(session, url, Scope(scope.scheme, scope.netloc, "/").allows).final
+    if final.status != 200:
+        raise ScraperError(f"{final.url} answered HTTP {final.status}")
+    return final.decoded_body(), final.content_type, final.url
