@@ -151,7 +151,7 @@ def credits_in(lines: list[Line]) -> dict[str, str]:
     for line in lines:
         if len(line.text) > 120 or line.link_density > 0.5:  # a linked "口述：…" is another story's teaser
             continue
-        for label, value in labelled_values(line.text).items():
+        for label, value in labelled_values(line.credits).items():
             values.setdefault(label, value)
     return values
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from .text import clean_text, count_punct
+from .text import clean_text, count_punct, credit_text
 
 BLOCK_TAGS = {
     "address", "article", "aside", "blockquote", "body", "center", "dd", "div", "dl", "dt", "figcaption",
@@ -67,6 +67,8 @@ class Line:
     element: etree._Element | None = field(default=None, repr=False)
     images: list[tuple[str, str | None]] = field(default_factory=list)  # (src, alt) in order
     repeated: bool = False  # the same text stands on an earlier line (a mobile copy, a quoted post)
+    # The text as credits are read in it: its elements kept apart where one starts with a label (text.credit_text).
+    credits: str = ""
     score: float | None = field(default=None, repr=False, compare=False)  # line_score, once computed
 
     @property
@@ -109,6 +111,7 @@ class _LineBuilder:
             block = self._block
             self.lines.append(Line(
                 text=text,
+                credits=credit_text(self._parts) if len(self._parts) > 1 else text,
                 link_chars=min(self._link_chars, len(text)),
                 emphasised=bool(text) and self._emph_chars >= len(text.replace(" ", "")),
                 tag=block.tag if block is not None and isinstance(block.tag, str) else "",

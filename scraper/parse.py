@@ -131,7 +131,7 @@ def reject_non_article(page: Page, fields: Fields, body_lines: list[Line]) -> No
 
 def is_info_line(line: Line) -> bool:
     """The date-and-source line under a headline: a date plus a 来源/作者/编辑 label, or a bare date."""
-    text = line.text
+    text = line.credits
     if len(text) > 100:
         return False
     values = labelled_values(text)
@@ -156,13 +156,13 @@ def clean_body(article: Article, lines: list[Line], base_url: str) -> None:
             continue
         if is_info_line(line):
             continue
-        names = author_credits(text)
+        names = author_credits(line.credits)
         if names is not None:
             if not article.authors or _REPORTER_PREFIX.match(text):
                 article.authors += [n for n in names if n not in article.authors]
                 article.field_rules.setdefault("authors", "anchor:credit-line")
             continue
-        editor = editor_credit(text)
+        editor = editor_credit(line.credits)
         if editor is not None:
             if not article.editor:
                 article.editor = editor

@@ -114,10 +114,11 @@ def most_precise(candidates: list[tuple[str, int]]) -> tuple[str, int] | None:
 
 # ---- labelled credits: 来源, 作者, 编辑 ---------------------------------------------------------------------
 
-SOURCE_LABELS = ("来源", "稿源", "出处")
+SOURCE_LABELS = ("来源", "稿源", "出处", "信息来源", "文章来源", "稿件来源", "本文来源", "消息来源", "新闻来源",
+                 "内容来源", "来源于")
 EDITOR_LABELS = ("责任编辑", "责编", "编辑", "值班编辑", "校对")
 AUTHOR_LABELS = ("作者", "撰文", "撰稿", "文", "记者", "通讯员", "特约记者", "见习记者", "实习生", "本报记者", "口述",
-                 "执笔人", "执笔", "评论员")
+                 "执笔人", "执笔", "评论员", "采写", "文/图", "图/文")
 _OTHER_LABELS = ("发布时间", "发表时间", "更新时间", "时间", "日期", "浏览", "阅读", "点击", "字号", "审核",
                  "摄影", "图", "摄")
 
@@ -129,12 +130,30 @@ _LABEL_RE = re.compile(
     r"(?:\s*[:：/丨|]\s*|(?<=】)|(?<=记者)\s+|(?<=通讯员)\s+|(?<=实习生)\s+|(?<=评论员)\s+"
     # … and so is an editor or photographer after a reporter ("记者 张三 责任编辑 李四"): without these, the
     # editor would be read as one more reporter.
-    r"|(?<=编辑)\s+|(?<=责编)\s+|(?<=摄影)\s+)"
+    r"|(?<=编辑)\s+|(?<=责编)\s+|(?<=摄影)\s+"
+    # "来源 潮州日报", "作者 魏界亮": the label set apart from its value with no colon.
+    r"|(?<=来源)\s+|(?<=作者)\s+)"
 )
 # The start of another "name：value" pair the label list does not know ("访问统计：", "阅读次数：").
 _OTHER_PAIR = re.compile(r"\s+[^\s:：]{2,6}[:：]")
 # A page counter after the value ("作者:zboygirl 阅读(1660) 评论(5)").
 _COUNTER = re.compile(r"\s+\S{1,4}[（(]\d+[)）]")
+# A piece of text that is nothing but a credit label.
+_LABEL_ONLY = re.compile(r"^[【\[]?(?:" + "|".join(_ALL_LABELS) + r")[】\]]?$")
+
+
+def credit_text(parts: list[str]) -> str:
+    """A line's text read for its credits: on a line with a label, the pieces its elements hold are kept apart
+    (a label and its value in two elements are joined by a colon). ``<span>本文来源：某某周刊</span><span>责任编辑：
+    某某</span>`` prints as one run of text no label rule can split, and ``来源：某某<a>举报</a>`` as "某某举报": the
+    element boundary is the separator a browser does not print."""
+    pieces = [part.strip() for part in parts if part.strip()]
+    if len(pieces) < 2 or not any(_LABEL_RE.search(piece) or _LABEL_ONLY.match(piece) for piece in pieces):
+        return clean_text("".join(parts))
+    text = pieces[0]
+    for before, piece in zip(pieces, pieces[1:], strict=False):
+        text += ("：" if _LABEL_ONLY.match(before) else " ") + piece
+    return clean_text(text)
 
 
 def _cut_at_unmatched_close(value: str) -> str:
@@ -175,6 +194,10 @@ def pick_label(values: dict[str, str], labels: tuple[str, ...]) -> str | None:
 _NAME_SPLIT = re.compile(r"[\s、，,;；/|｜和及]+")
 _PADDED_NAME = re.compile(rf"(?<![{CJK}])([{CJK}])[ \u3000]([{CJK}])(?![{CJK}])")
 _NOT_A_NAME = re.compile(r"https?:|www\.|\d{3,}|[。！？=\"<>]")
+# What a credit says when it names nobody.
+_NO_NAME = {"未知", "佚名", "不详", "暂无", "无", "匿名", "null", "None", "admin", "管理员", "本站", "本网",
+            # … and the widget words that stand beside a credit: 举报, 分享, 收藏
+            "举报", "分享", "收藏", "打印", "关闭", "评论", "纠错", "关注", "投诉"}
 
 
 def split_names(value: str | None) -> list[str]:
@@ -195,7 +218,7 @@ def split_names(value: str | None) -> list[str]:
         for label in sorted(AUTHOR_LABELS, key=len, reverse=True):
             if part.startswith(label) and len(part) > len(label) + 1:
                 part = part[len(label):].lstrip(":：")
-        if not part or part in _ALL_LABELS or _NOT_A_NAME.search(part) or len(part) > 20:
+        if not part or part in _ALL_LABELS or part in _NO_NAME or _NOT_A_NAME.search(part) or len(part) > 20:
             continue
         if part not in names:
             names.append(part)

@@ -88,7 +88,7 @@ def is_date_line(line: Line) -> bool:
     A list item such as "以党建引领基层治理现代化 2020-10-12" also holds a date; what sets the date line apart
     is that nothing else of substance stands on it once the date and the labelled values are taken away.
     """
-    text = line.text
+    text = line.credits
     if len(text) > 100 or line.link_density >= 0.5 or not find_dates(text):
         return False
     rest = text
@@ -100,7 +100,7 @@ def is_date_line(line: Line) -> bool:
 def _is_head_furniture(line: Line) -> bool:
     """Lines between the date line and the body: a split-off source line, a 字号 toolbar, a share bar."""
     # Only lines that could score as prose need skipping: the densest run never starts on a negative line.
-    text = line.text
+    text = line.credits
     return not text or (len(text) <= 60 and bool(labelled_values(text) or BOILERPLATE.search(text)))
 
 
@@ -127,7 +127,7 @@ def _title_above(lines: list[Line], date_index: int, start: int) -> int | None:
     for i in range(date_index - 1, max(start, date_index - _HEAD_LINES) - 1, -1):
         line = lines[i]
         if len(line.text) >= 2 and line.link_density < 0.5 and not BOILERPLATE.search(line.text) \
-                and not labelled_values(line.text) and not is_date_line(line):
+                and not labelled_values(line.credits) and not is_date_line(line):
             return i
     return None
 
@@ -182,10 +182,10 @@ def extract(page: Page) -> Fields:
         head = [line for line in lines[max(start, date_index - 1):date_index + 3] if len(line.text) <= 100]
         values: dict[str, str] = {}
         for line in head:
-            for label, value in labelled_values(line.text).items():
+            for label, value in labelled_values(line.credits).items():
                 values.setdefault(label, value)
         fields.set("source", source_of(values), "anchor:source-label")
-        fields.set("authors", [n for line in head for n in (author_credits(line.text) or [])],
+        fields.set("authors", [n for line in head for n in (author_credits(line.credits) or [])],
                    "anchor:author-label")
         published, prule = find_published(page, most_precise(find_dates(lines[date_index].text)),
                                           "anchor:date-line")
@@ -211,7 +211,7 @@ def extract(page: Page) -> Fields:
     # <br> line of the last paragraph); look only at the few lines before any link list or the footer.
     if body and not fields.authors:
         for line in lines[body[1]:min(len(lines) if footer is None else footer, body[1] + 4)]:
-            names = author_credits(line.text)
+            names = author_credits(line.credits)
             if names:
                 fields.set("authors", names, "anchor:author-line-after-body")
                 break

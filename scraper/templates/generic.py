@@ -29,7 +29,7 @@ def _run_score(page: Page, run: tuple[int, int] | None) -> float:
 
 def _credit_inside(lines: list[Line], body: tuple[int, int]) -> bool:
     """A labelled credit line inside the body, which the parser takes out as the author when it cleans the body."""
-    return any(author_credits(line.text) for line in lines[body[0]:body[1]] if len(line.text) <= 60)
+    return any(author_credits(line.credits) for line in lines[body[0]:body[1]] if len(line.text) <= 60)
 
 
 def extract_fields(page: Page, fields: Fields | None = None, rule_prefix: str = "generic") -> Fields:

@@ -93,7 +93,7 @@ def _credit_lines(page: Page, span: tuple[int, int] | None, fields: Fields) -> N
         return
     first, last = span
     for line in page.lines[first:min(last, first + 3)] + page.lines[max(first, last - 2):last]:
-        names = author_credits(line.text)
+        names = author_credits(line.credits)
         if names:
             fields.set("authors", names, "template:#content-credit-line")
             return

@@ -1,0 +1,59 @@
+"""Classes of extraction failure seen on real pages the project was not tuned on (issue 13), each written here
+as a small reconstruction of the markup described, on a site no template knows (the generic rules read it)."""
+
+import pytest
+
+from scraper.errors import NotAnArticle
+from scraper.parse import parse_article
+
+URL = "https://news.example.cn/a/2020/1013/12345.html"
+PARAGRAPHS = ["　　潮州古城的保护与传承，是近年来潮州市委市政府工作的重点之一，韩江两岸的历史街区得到修缮。",
+              "　　记者在牌坊街看到，修缮后的骑楼保留了原有的样式，游客络绎不绝，商户们对此赞不绝口。",
+              "　　专家认为，历史文化名城的保护要坚持整体保护的原则，让城市留下记忆，让人们记住乡愁。"]
+
+
+def page(info: str = "", tail: str = "", title: str = "潮州古城保护工作取得新进展", head: str = "",
+         body: list[str] | None = None) -> bytes:
+    paragraphs = "".join(f"<p>{p}</p>" for p in (PARAGRAPHS if body is None else body))
+    return f"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>{title}_新闻中心</title>{head}</head>
+<body><div class="nav"><a href="/">首页</a> <a href="/news/">新闻</a> <a href="/sports/">体育</a></div>
+<div class="article"><h1>{title}</h1><div class="info">{info}</div>
+<div class="content">{paragraphs}{tail}</div></div>
+<div class="footer">版权所有 新闻中心 Copyright 2020</div></body></html>""".encode()
+
+
+@pytest.mark.parametrize("tail, source, editor", [
+    ("<p><span>本文来源：潮州周刊 </span><span>责任编辑：陈明</span></p>", "潮州周刊", "陈明"),
+    ("<p><span>文章来源：潮州日报</span><span>编辑：陈明</span></p>", "潮州日报", "陈明"),
+    ("<p><span>来源</span><span>潮州日报</span></p>", "潮州日报", None),
+], ids=["adjacent spans", "文章来源 then 编辑", "label and value apart"])
+def test_credits_in_adjacent_inline_elements_are_read_and_leave_the_body(tail, source, editor):
+    article = parse_article(page(info="2020-10-13 11:13", tail=tail), URL)
+    assert article.source == source and article.editor == editor
+    assert article.paragraphs == [p.strip("　") for p in PARAGRAPHS]
+
+
+def test_date_source_and_author_each_in_its_own_span_with_nothing_between():
+    info = "<span>2020-10-13 11:13</span><span>来源：潮州日报</span><span>作者：魏界亮</span>"
+    article = parse_article(page(info=info), URL)
+    assert article.published_at.startswith("2020-10-13T11:13")
+    assert article.source == "潮州日报" and article.authors == ["魏界亮"]
+
+
+@pytest.mark.parametrize("label", ["信息来源", "文章来源", "稿件来源", "本文来源", "消息来源"])
+def test_every_kind_of_source_label(label):
+    article = parse_article(page(info=f"2020-10-13 11:13 {label}：潮州日报"), URL)
+    assert article.source == "潮州日报"
+
+
+def test_a_source_stops_at_the_widget_words_beside_it():
+    info = '2020-10-13 11:13 来源：潮州日报<a href="#">举报</a><a href="#">分享</a>'
+    assert parse_article(page(info=info), URL).source == "潮州日报"
+
+
+def test_an_unknown_author_is_no_author():
+    assert parse_article(page(info="2020-10-13 11:13 来源：潮州日报 作者：未知"), URL).authors == []
+
+
+def test_caixie_names_the_authors():
+    assert parse_article(page(info="2020-10-13 11:13", tail="<p>采写：林晓 陈明</p>"), URL).authors == ["林晓", "陈明"]
