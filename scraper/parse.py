@@ -16,7 +16,7 @@ from .plugins import all_templates
 from .sites import article_page, identity_url, page_kind, place
 from .templates import Fields, Template
 from .templates.generic import extract_fields as generic_fields
-from .text import author_credits, editor_credit, find_dates, labelled_values, looks_like_heading
+from .text import author_credits, count_punct, editor_credit, find_dates, labelled_values, looks_like_heading
 from .urls import absolute_url
 
 _BINARY_MAGIC = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x1f\x8b", b"\x00\x00\x01\x00",
@@ -114,7 +114,17 @@ def same_page(a: str, b: str) -> bool:
     return urlsplit(a).path == urlsplit(b).path
 
 
+# A line of prose: a sentence or more of text that is not a link.
+PROSE_CHARS, PROSE_PUNCT = 20, 2
+
+
+def is_prose(line: Line) -> bool:
+    return len(line.text) - line.link_chars >= PROSE_CHARS and count_punct(line.text) >= PROSE_PUNCT
+
+
 def reject_non_article(page: Page, fields: Fields, body_lines: list[Line]) -> None:
+    """An article has a body of prose; a page whose "body" is a list of short items, linked or not (a column
+    index, a forum's thread list of names and counts), is a listing whatever its URL says."""
     text_chars = sum(len(line.text) for line in body_lines)
     link_chars = sum(line.link_chars for line in body_lines)
     link_lines = sum(1 for line in body_lines if line.link_density > 0.6 and len(line.text) >= 6)
@@ -124,6 +134,15 @@ def reject_non_article(page: Page, fields: Fields, body_lines: list[Line]) -> No
     plain = text_chars - link_chars
     if plain < 15:
         raise NotAnArticle("the page has no body text", page.url)
+    written = [line for line in body_lines if line.text]
+    short_linked = sum(1 for line in written if len(line.text) <= 40 and line.link_chars > 0)
+    if short_linked >= 5 and short_linked >= 0.4 * len(written):
+        raise NotAnArticle(f"{short_linked} of its {len(written)} body lines are short linked items (a listing "
+                           "page?)", page.url, Kind.LISTING)
+    if not any(is_prose(line) for line in written):
+        longest = max(len(line.text) for line in written)
+        raise NotAnArticle(f"no prose in the body: {len(written)} line(s), the longest {longest} characters, "
+                           f"none a sentence (a listing or an index page?)", page.url, Kind.NO_ARTICLE)
     title = fields.title or page.html_title
     if title and _ERROR_TITLE.search(title) and plain < 300:
         raise NotAnArticle(f"the page is an error page ({title!r})", page.url, Kind.ERROR_PAGE)

@@ -57,3 +57,33 @@ def test_an_unknown_author_is_no_author():
 
 def test_caixie_names_the_authors():
     assert parse_article(page(info="2020-10-13 11:13", tail="<p>采写：林晓 陈明</p>"), URL).authors == ["林晓", "陈明"]
+
+
+def test_a_forum_index_is_not_an_article():
+    board = "".join(f'<li><a href="/forum-{n}.html">潮州论坛版块{n}</a></li>' for n in range(3))
+    html = page(title="潮州论坛", body=["欢迎来到潮州论坛，请大家文明发言"], tail=f"<ul>{board}</ul>")
+    with pytest.raises(NotAnArticle, match="no prose|listing"):
+        parse_article(html, URL)
+
+
+def test_a_thread_list_of_names_and_counts_is_not_an_article():
+    rows = [f"网友{n:03d} 回复 {n * 7} 查看 {n * 91}" for n in range(23)]
+    with pytest.raises(NotAnArticle, match="no prose") as caught:
+        parse_article(page(title="潮州美食讨论区", body=rows), URL)
+    assert "none a sentence" in str(caught.value)
+
+
+def test_a_column_listing_with_a_breadcrumb_and_no_date_is_a_listing():
+    items = []
+    for n in range(8):  # a linked headline and its summary, item after item
+        items += [f'<a href="/a/2020/10{n:02d}/{n}.html">潮州新闻标题第{n}条</a>',
+                  f"潮州市第{n}次召开工作会议，会议强调，要把各项工作落到实处，推动高质量发展。"]
+    with pytest.raises(NotAnArticle, match="short linked items") as caught:
+        parse_article(page(title="潮州新闻", body=items), URL)
+    assert caught.value.kind.value == "listing"
+
+
+def test_a_short_news_item_of_one_sentence_is_still_an_article():
+    article = parse_article(page(info="2020-10-13 11:13 来源：潮州日报",
+                                 body=["　　潮州市今天召开防汛工作会议，部署今年汛期的各项防汛工作。"]), URL)
+    assert article.paragraphs == ["潮州市今天召开防汛工作会议，部署今年汛期的各项防汛工作。"]
