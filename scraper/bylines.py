@@ -32,7 +32,7 @@ _ROLE = r"(?:本报|本刊|本台|本网|本站)?(?:特约|首席|见习|实习)
 # "光明日报记者 王建宏 张文攀", "□ 本报记者 葛灵丹", "新京报记者 彭冲 山东冠县报道", "…商报记者马俊峰/文"
 _REPORTER_LINE = re.compile(r"^[□■●◆◇○·\s]*(?:[^，。：:；！？“”]{0,20}?)" + _ROLE + r"\s*[:：]?\s*(?P<names>.+)$")
 # What follows the names on a byline: where the reporter filed from, what they did.
-_AFTER_NAMES = re.compile(rf"(?:\s+[{CJK}]{{1,8}}报道|发自|报道|摄影?|/文|/摄|综合|编译|整理|供图|受访者).*$")
+_AFTER_NAMES = re.compile(rf"(?:\s+[{CJK}]{{1,8}}报道|发自|报道|摄影?|/文|/摄|综合|整合|编译|整理|供图|受访者).*$")
 _LEAD_CREDIT = re.compile(r"[（(][^（）()]{0,20}?" + _ROLE + r"\s*(?P<names>[^（）()]{2,30}?)\s*[）)]")
 _CLOSING_CREDIT = re.compile(
     r"[（(]\s*(?:[^（）()\s]{0,8}?" + _ROLE + r")?\s*(?P<names>[^（）()\d]{2,20}?)"
@@ -49,6 +49,14 @@ _BRACKETED = re.compile(r"[\[【]\s*([^\[\]【】]{2,12}?)\s*[\]】]")
 _DATE_LINE = re.compile(r"(?:19|20)\d\d\s*[年/.-]\s*\d{1,2}\s*[月/.-]\s*\d{1,2}")
 _NAME_SPLIT = re.compile(r"[\s、，,;；]+")  # not 和/与: they sit inside names (李和平) more often than between
 _SENTENCE = re.compile(r"[，。！？；：:]")
+
+
+# What ends the name of an outlet, not a person: 网易, 新浪新闻, 潮州日报, 央视频道, 某某客户端, 潮州发布.
+_OUTLET = re.compile(r"(?:网|报|社|台|刊|新闻|频道|客户端|杂志|在线|传媒|集团|中心|之声|号|发布)$")
+
+
+def is_outlet(name: str) -> bool:
+    return bool(_OUTLET.search(name))
 
 
 def looks_like_person(name: str) -> bool:
@@ -141,6 +149,10 @@ def find_byline(lines: list[Line], title_index: int | None, body: tuple[int, int
         for line in after + body_lines[-2:][::-1]:
             m = _CLOSING_CREDIT.search(line.text)
             names = _names(m.group("names"), strict=False) if m and not _NOT_CREDIT.match(m.group("names")) else []
+            if m and not re.search(_ROLE, m.group(0)):
+                # With no role, "（央视）", "（潮州发布）" cite where the story came from: no outlet, and a name of
+                # two characters only when it looks like a person's.
+                names = [n for n in names if not is_outlet(n) and (len(n) > 2 or looks_like_person(n))]
             if names and all(not any(ch in _NOT_IN_NAMES for ch in n) for n in names):
                 return names, "byline:closing-credit"
 

@@ -196,6 +196,8 @@ _PADDED_NAME = re.compile(rf"(?<![{CJK}])([{CJK}])[ \u3000]([{CJK}])(?![{CJK}])"
 _NOT_A_NAME = re.compile(r"https?:|www\.|\d{3,}|[。！？=\"<>]")
 # What a credit says when it names nobody.
 _NO_NAME = {"未知", "佚名", "不详", "暂无", "无", "匿名", "null", "None", "admin", "管理员", "本站", "本网",
+            # … what a reporter did, after the names ("（记者 林晓 整合）") …
+            "整合", "综合", "编译", "整理", "报道",
             # … and the widget words that stand beside a credit: 举报, 分享, 收藏
             "举报", "分享", "收藏", "打印", "关闭", "评论", "纠错", "关注", "投诉"}
 

@@ -87,3 +87,21 @@ def test_a_short_news_item_of_one_sentence_is_still_an_article():
     article = parse_article(page(info="2020-10-13 11:13 来源：潮州日报",
                                  body=["　　潮州市今天召开防汛工作会议，部署今年汛期的各项防汛工作。"]), URL)
     assert article.paragraphs == ["潮州市今天召开防汛工作会议，部署今年汛期的各项防汛工作。"]
+
+
+@pytest.mark.parametrize("meta, authors", [
+    ('<meta name="author" content="网易">', []),  # the site
+    ('<meta name="author" content="潮州日报">', []),  # an outlet
+    ('<meta property="og:site_name" content="潮州新闻网"><meta name="author" content="潮州新闻网">', []),
+    ('<meta name="author" content="魏界亮">', ["魏界亮"]),  # a person
+], ids=["site", "outlet", "site name", "person"])
+def test_a_meta_author_that_is_the_site_or_an_outlet_is_no_author(meta, authors):
+    assert parse_article(page(info="2020-10-13 11:13", head=meta), URL).authors == authors
+
+
+@pytest.mark.parametrize("closing, authors", [
+    ("（央视）", []), ("（潮州发布）", []), ("（记者 林晓 整合）", ["林晓"]), ("（陈思远）", ["陈思远"]),
+])
+def test_a_closing_citation_names_an_author_only_when_it_is_a_person(closing, authors):
+    body = [*PARAGRAPHS[:2], PARAGRAPHS[2] + closing]
+    assert parse_article(page(info="2020-10-13 11:13", body=body), URL).authors == authors

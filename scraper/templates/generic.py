@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..bylines import find_byline
+from ..bylines import find_byline, is_outlet, looks_like_person
 from ..fields import (
     authors_of,
     credits_in,
@@ -19,7 +19,7 @@ from ..fields import (
 from ..hookspecs import hookimpl
 from ..lines import Line, extend_over_insert, line_score, trim_run
 from ..page import Page
-from ..text import author_credits
+from ..text import author_credits, split_names
 from . import Fields, Template
 
 
@@ -30,6 +30,18 @@ def _run_score(page: Page, run: tuple[int, int] | None) -> float:
 def _credit_inside(lines: list[Line], body: tuple[int, int]) -> bool:
     """A labelled credit line inside the body, which the parser takes out as the author when it cleans the body."""
     return any(author_credits(line.credits) for line in lines[body[0]:body[1]] if len(line.text) <= 60)
+
+
+def meta_authors(page: Page, source: str | None) -> list[str]:
+    """The author a page's metadata names, when that is a person: NetEase puts its own name there, Sina the
+    outlet it took the story from; neither the site, the source, nor any outlet is an author."""
+    named = page.meta("article:author", "byline", "author")
+    if not named:
+        return []
+    outlets = {source, page.meta("og:site_name", "application-name", "ContentSource", "source")}
+    names = [n for n in split_names(named) if n not in outlets and not is_outlet(n)]
+    # A Chinese name must look like one (a common surname, two to four characters); a Latin one is let be.
+    return [n for n in names if looks_like_person(n) or n.isascii()]
 
 
 def extract_fields(page: Page, fields: Fields | None = None, rule_prefix: str = "generic") -> Fields:
@@ -70,7 +82,7 @@ def extract_fields(page: Page, fields: Fields | None = None, rule_prefix: str = 
         names, brule = find_byline(lines, title_index, body)
         fields.set("authors", names, f"{rule_prefix}:{brule}")
     fields.set("source", page.meta("ContentSource", "source", "og:site_name"), "meta:source")
-    fields.set("authors", [a for a in [page.meta("article:author", "byline")] if a], "meta:author")
+    fields.set("authors", meta_authors(page, fields.source), "meta:author")
 
     if fields.published is None:
         visible, vrule = find_visible_date(lines, title_index, body)
