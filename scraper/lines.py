@@ -69,6 +69,7 @@ class Line:
     repeated: bool = False  # the same text stands on an earlier line (a mobile copy, a quoted post)
     # The text as credits are read in it: its elements kept apart where one starts with a label (text.credit_text).
     credits: str = ""
+    pieces: tuple[str, ...] = ()  # the text of each element on the line, when there are several
     score: float | None = field(default=None, repr=False, compare=False)  # line_score, once computed
 
     @property
@@ -112,6 +113,7 @@ class _LineBuilder:
             self.lines.append(Line(
                 text=text,
                 credits=credit_text(self._parts) if len(self._parts) > 1 else text,
+                pieces=tuple(p for p in (part.strip() for part in self._parts) if p) if len(self._parts) > 1 else (),
                 link_chars=min(self._link_chars, len(text)),
                 emphasised=bool(text) and self._emph_chars >= len(text.replace(" ", "")),
                 tag=block.tag if block is not None and isinstance(block.tag, str) else "",

@@ -105,3 +105,16 @@ def test_a_meta_author_that_is_the_site_or_an_outlet_is_no_author(meta, authors)
 def test_a_closing_citation_names_an_author_only_when_it_is_a_person(closing, authors):
     body = [*PARAGRAPHS[:2], PARAGRAPHS[2] + closing]
     assert parse_article(page(info="2020-10-13 11:13", body=body), URL).authors == authors
+
+
+@pytest.mark.parametrize("info", [
+    '<span>2020-10-13 11:13</span><a href="https://www.example.cn/">潮州日报</a>',
+    "2020-10-13 11:13 潮州日报",
+    '<span class="time">2020年10月13日</span><span class="source">南方网</span>',
+])
+def test_an_unlabelled_outlet_beside_the_date_is_the_source(info):
+    assert parse_article(page(info=info), URL).source in ("潮州日报", "南方网")
+
+
+def test_a_word_beside_the_date_that_names_no_outlet_is_no_source():
+    assert parse_article(page(info="2020-10-13 11:13 阅读量"), URL).source is None

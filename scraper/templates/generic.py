@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from ..bylines import find_byline, is_outlet, looks_like_person
 from ..fields import (
     authors_of,
@@ -19,7 +21,7 @@ from ..fields import (
 from ..hookspecs import hookimpl
 from ..lines import Line, extend_over_insert, line_score, trim_run
 from ..page import Page
-from ..text import author_credits, split_names
+from ..text import author_credits, find_dates, labelled_values, split_names
 from . import Fields, Template
 
 
@@ -30,6 +32,21 @@ def _run_score(page: Page, run: tuple[int, int] | None) -> float:
 def _credit_inside(lines: list[Line], body: tuple[int, int]) -> bool:
     """A labelled credit line inside the body, which the parser takes out as the author when it cleans the body."""
     return any(author_credits(line.credits) for line in lines[body[0]:body[1]] if len(line.text) <= 60)
+
+
+_DIGIT = re.compile(r"\d")
+
+
+def unlabelled_source(lines: list[Line]) -> str | None:
+    """An outlet's name standing with no label beside the date under the headline, in an element (often a link)
+    or a word of its own: "2020-10-13 11:13 潮州日报"."""
+    for line in lines:
+        if len(line.text) > 80 or not find_dates(line.text) or labelled_values(line.credits):
+            continue
+        for piece in (*line.pieces, *line.text.split()):
+            if 2 <= len(piece) <= 15 and not find_dates(piece) and is_outlet(piece) and not _DIGIT.search(piece):
+                return piece
+    return None
 
 
 def meta_authors(page: Page, source: str | None) -> list[str]:
@@ -81,6 +98,7 @@ def extract_fields(page: Page, fields: Fields | None = None, rule_prefix: str = 
     if body and not fields.authors and not _credit_inside(lines, body):
         names, brule = find_byline(lines, title_index, body)
         fields.set("authors", names, f"{rule_prefix}:{brule}")
+    fields.set("source", unlabelled_source(lines[head_start:body[0] + 1] if body else head), "anchor:outlet-by-date")
     fields.set("source", page.meta("ContentSource", "source", "og:site_name"), "meta:source")
     fields.set("authors", meta_authors(page, fields.source), "meta:author")
 
