@@ -31,30 +31,55 @@ def title_segments(page: Page) -> list[str]:
     return [s for s in _TITLE_SEPARATORS.split(page.html_title) if s.strip()]
 
 
+# A suffix after a plain hyphen or a space: a section or an office ("…-要闻", "… 潮州市人民政府").
+_TITLE_SUFFIX = re.compile(r"(?:\s*-\s*|\s+)([^\s\d\-]{2,12})$")
+_OFFICE = re.compile(r"(?:政府|委员会|办公室|办公厅|局|厅|部|委|院|中心|门户|网站|官网|频道|栏目|专题|要闻|新闻)$")
+
+
+def title_core(page: Page) -> str | None:
+    """<title> without the site, section or office after the headline."""
+    segments = title_segments(page)
+    if not segments:
+        return None
+    core = max(segments[:2], key=len) if len(segments[0]) < 4 else segments[0]
+    m = _TITLE_SUFFIX.search(core)
+    if m and len(core) - len(m.group(0)) >= 6 and (_OFFICE.search(m.group(1)) or "-" in m.group(0)):
+        core = core[:m.start()]
+    return core
+
+
+def _likeness(text: str, reference: str) -> float:
+    """How much of the longer of the two is their longest common run: a subheading inside the headline, or a
+    headline inside a long og:title, are not alike."""
+    size = SequenceMatcher(None, text, reference, autojunk=False).find_longest_match(
+        0, len(text), 0, len(reference)).size
+    return size / max(len(text), len(reference))
+
+
 def find_title(page: Page) -> Found:
-    """The headline: a heading element that agrees with <title>, else <title>'s first segment."""
+    """The headline: a heading element that agrees with <title> (or with a title meta), else the title meta when it
+    agrees with <title>, else <title> without its suffixes. A body subheading, a section name or a badge is only
+    part of the headline: it does not agree with <title>."""
     meta = page.meta("ArticleTitle", "og:title", "twitter:title")
-    reference = meta or page.html_title
+    core = title_core(page)
+    references = [r for r in (core, meta) if r]
     best, best_score = None, 0.0
     for el in page.select("//h1|//h2|//h3|//*[contains(@class,'title') or contains(@id,'title')]"):
         text = clean_text(el.text_content())
         if not 4 <= len(text) <= 120 or BOILERPLATE.search(text):
             continue
-        if reference:
-            score = SequenceMatcher(None, text, reference, autojunk=False).find_longest_match(
-                0, len(text), 0, len(reference)).size / len(text)
-        else:
-            score = 0.5 if el.tag == "h1" else 0.3
+        score = max((_likeness(text, r) for r in references), default=0.5 if el.tag == "h1" else 0.3)
         score += {"h1": 0.15, "h2": 0.1, "h3": 0.05}.get(el.tag, 0)
         if score > best_score:
             best, best_score = text, score
     if best and best_score >= 0.6:
         return best, "generic:heading-matching-title"
+    if meta and (not core or _likeness(meta, core) >= 0.5):
+        return meta, "meta:title"
+    if core:
+        return core, "generic:html-title"
     if meta:
         return meta, "meta:title"
-    segments = title_segments(page)
-    if segments:
-        return max(segments[:2], key=len) if len(segments[0]) < 4 else segments[0], "generic:html-title"
     if best:
         return best, "generic:heading"
     return None, None

@@ -118,3 +118,30 @@ def test_an_unlabelled_outlet_beside_the_date_is_the_source(info):
 
 def test_a_word_beside_the_date_that_names_no_outlet_is_no_source():
     assert parse_article(page(info="2020-10-13 11:13 阅读量"), URL).source is None
+
+
+def title_page(title_tag: str, h1: str | None, head: str = "", subheading: str = "") -> bytes:
+    heading = f"<h1>{h1}</h1>" if h1 else '<div class="title-badge">原创</div><div class="channel-title">要闻</div>'
+    paragraphs = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+    return f"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>{title_tag}</title>{head}</head><body>
+<div class="article">{heading}<div class="info">2020-10-13 11:13 来源：潮州日报</div>
+<div class="content">{subheading}{paragraphs}<h2>古城保护</h2>{paragraphs}</div></div></body></html>""".encode()
+
+
+HEADLINE = "潮州古城保护工作取得新进展"
+
+
+@pytest.mark.parametrize("title_tag, h1, head", [
+    (f"{HEADLINE}_潮州新闻网", HEADLINE, '<meta property="og:title" content="分享到微信朋友圈">'),
+    (f"{HEADLINE}-要闻", None, ""),
+    (f"{HEADLINE} 潮州市人民政府", None, ""),
+    (f"{HEADLINE}_潮州新闻网", None, ""),
+], ids=["broken og:title", "section suffix", "office suffix", "badge and section only"])
+def test_the_headline_is_what_title_and_heading_agree_on(title_tag, h1, head):
+    assert parse_article(title_page(title_tag, h1, head), URL).title == HEADLINE
+
+
+def test_a_body_subheading_inside_the_headline_is_not_the_title():
+    article = parse_article(title_page(f"{HEADLINE}_潮州新闻网", None,
+                                       subheading="<h3>古城保护工作</h3>"), URL)
+    assert article.title == HEADLINE and PARAGRAPHS[0].strip("　") in article.paragraphs
