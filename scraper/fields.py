@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 from difflib import SequenceMatcher
 
+from pipelines.cjk import count_cjk
+
+from .bylines import is_outlet
 from .lines import BOILERPLATE, Line, densest_run
 from .page import Page
 from .text import (
@@ -166,6 +169,32 @@ def find_visible_date(lines: list[Line], title_index: int | None, body: tuple[in
         if labelled or plain:
             return (labelled or plain), rule
     return None, None
+
+
+# What may stand on a date line besides the date and labelled credits: time labels, a hit counter, a 字号
+# toolbar, and the glue between them.
+_DATE_LINE_NOISE = re.compile(
+    r"发布时间|发表时间|发布日期|更新时间|时间|日期|浏览|阅读|点击|次数|字号|字体|打印|分享|收藏|关闭|评论|举报|人"
+    r"|[大中小\d\s:：\-/.年月日时分秒T【】\[\]|｜()（）]")
+
+
+def is_date_line(line: Line) -> bool:
+    """A line that is a date plus at most credits and counters ("2020-10-13 11:13:14 来源：潮州日报 阅读 123").
+
+    A list item such as "以党建引领基层治理现代化 2020-10-12" also holds a date; what sets the date line apart
+    is that nothing else of substance stands on it once the date and the labelled values are taken away.
+    """
+    text = line.credits
+    if len(text) > 100 or line.link_density >= 0.5 or not find_dates(text):
+        return False
+    rest = text
+    for label, value in labelled_values(text).items():
+        rest = rest.replace(value, " ").replace(label, " ")
+    # An outlet standing with no label ("2020-10-13 11:13 潮州日报 1234人阅读") is a credit too.
+    rest = " ".join(word for word in rest.split() if not is_outlet(word))
+    return count_cjk(_DATE_LINE_NOISE.sub("", rest)) <= 2
+
+
 
 
 # ---- credits: 来源, 作者, 编辑 -------------------------------------------------------------------------------

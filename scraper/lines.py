@@ -27,7 +27,7 @@ EMPHASIS_TAGS = {"strong", "b", "h1", "h2", "h3", "h4", "h5", "h6"}
 
 # Lines that are page furniture wherever they stand.
 BOILERPLATE = re.compile(
-    r"^(?:【?(?:打印|关闭|关闭窗口|返回顶部|返回|收藏|分享到?|字号|大|中|小|默认|纠错|推荐|评论|打印本页|"
+    r"^(?:【?(?:打印|关闭|关闭窗口|返回顶部|返回|收藏|分享到?|字号|大|中|小|默认|纠错|推荐|评论|打印本页|举报|"
     r"加入收藏|发表评论|我要评论|扫一扫|责任编辑|上一篇|下一篇|上一条|下一条|相关阅读|相关新闻|相关文章|"
     r"延伸阅读|热点推荐|推荐阅读|网友评论|查看评论|版权声明|免责声明)】?(?=$|[\s|｜:：【\[（(>»\d]))"
     r"|(?:版权所有|Copyright|©|ICP备|ICP证|指导单位|建设单位|主办单位|承办单位|技术支持|联系我们|关于我们|"
@@ -43,6 +43,16 @@ DISCLAIMER = re.compile(
 )
 # A heading that opens the site's notice under the article: reprint terms, an anti-piracy statement.
 NOTICE_HEADING = re.compile(r"^【?(?:反侵权公告|版权声明|免责声明|特别声明|郑重声明|法律声明|版权说明)】?\s*[:：]?$")
+# What a page prints where the article's text ends.
+END_OF_TEXT = re.compile(
+    r"^[-—=\s【\[(（]*(?:正文已结束|正文结束|本文结束|全文完|全文结束|the end|end)[-—=\s】\])）]*$", re.I)
+
+
+def is_keyword_block(line: Line) -> bool:
+    """A block of tags or keywords under the article: long, and hardly a sentence in it."""
+    return len(line.text) >= 300 and count_punct(line.text) * 200 < len(line.text)
+
+
 # A heading that opens the readers' comments below an article or blog post.
 COMMENTS_HEADING = re.compile(
     r"^(?:#\s*)?re\s*[:：]|"
@@ -240,7 +250,8 @@ def trim_run(lines: list[Line], run: tuple[int, int]) -> tuple[int, int]:
     first_signature = None
     for i in range(start, end):
         line = lines[i]
-        if text_before >= 50 and (is_comments_heading(line) or NOTICE_HEADING.match(line.text)):
+        if text_before >= 50 and (is_comments_heading(line) or NOTICE_HEADING.match(line.text)
+                                  or END_OF_TEXT.match(line.text) or is_keyword_block(line)):
             return start, i
         if is_post_signature(line):
             if first_signature is None and text_before < 100:

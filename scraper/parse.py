@@ -10,6 +10,7 @@ from pipelines.item import Article, Image, Kind
 from . import PARSER_VERSION
 from .decode import decode_html
 from .errors import NotAnArticle
+from .fields import is_date_line
 from .lines import BOILERPLATE, Line
 from .page import Page, parse_page
 from .plugins import all_templates
@@ -154,7 +155,15 @@ def is_info_line(line: Line) -> bool:
     if len(text) > 100:
         return False
     values = labelled_values(text)
-    return bool(find_dates(text)) and (bool(values) or len(text) <= 25)
+    return bool(find_dates(text)) and (bool(values) or len(text) <= 25 or is_date_line(line))
+
+
+_NOT_WORDS = re.compile(r"[\W\d_]+")
+
+
+def same_words(a: str, b: str | None) -> bool:
+    """The same text but for spaces, punctuation and digits: the headline printed again atop the body."""
+    return bool(b) and _NOT_WORDS.sub("", a) == _NOT_WORDS.sub("", b)
 
 
 def clean_body(article: Article, lines: list[Line], base_url: str) -> None:
@@ -169,7 +178,7 @@ def clean_body(article: Article, lines: list[Line], base_url: str) -> None:
                 article.images.append(Image(url=url, caption=alt.strip() if alt and alt.strip() else None))
         if not text:
             continue
-        if text == article.title or text == article.subtitle or (BOILERPLATE.search(text) and len(text) < 80):
+        if same_words(text, article.title) or text == article.subtitle or (BOILERPLATE.search(text) and len(text) < 80):
             continue
         if line.link_density > 0.9 and len(text) < 40:
             continue
@@ -190,6 +199,12 @@ def clean_body(article: Article, lines: list[Line], base_url: str) -> None:
         article.paragraphs.append(text)
         if looks_like_heading(text, line.emphasised):
             article.headings.append(text)
+    # At the body's edges, a paragraph with no word in it is a counter or an arrow ("1", "0", "»"), not text; inside,
+    # it may be a list's number on a line of its own.
+    while article.paragraphs and not _NOT_WORDS.sub("", article.paragraphs[-1]):
+        article.paragraphs.pop()
+    while article.paragraphs and not _NOT_WORDS.sub("", article.paragraphs[0]):
+        article.paragraphs.pop(0)
     if article.headings:
         article.field_rules.setdefault("headings", "anchor:numbered-or-bold-paragraph")
     if article.images:

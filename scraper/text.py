@@ -10,7 +10,8 @@ from pipelines.times import CHINA
 
 # Indentation and invisible characters that pages use for layout, not content.
 _SPACE = re.compile(r"[\s\u3000\u00a0\u2002\u2003\u2009\u200b\u200c\u200d\ufeff]+")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Control characters, and the private-use code points icon fonts draw their glyphs with: no text a reader reads.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ue000-\uf8ff]")
 _CJK_CHAR = rf"[{CJK}，。：；！？、（）《》“”]"
 # A line break in the HTML source between two Chinese characters is the editor's wrapping, not a space.
 _WRAP_BETWEEN_CJK = re.compile(rf"(?<={_CJK_CHAR})[ \t]*[\r\n]+[ \t]*(?={_CJK_CHAR})")

@@ -145,3 +145,29 @@ def test_a_body_subheading_inside_the_headline_is_not_the_title():
     article = parse_article(title_page(f"{HEADLINE}_潮州新闻网", None,
                                        subheading="<h3>古城保护工作</h3>"), URL)
     assert article.title == HEADLINE and PARAGRAPHS[0].strip("　") in article.paragraphs
+
+
+@pytest.mark.parametrize("first", [
+    "2020-10-13 11:13 潮州日报 1234人阅读",
+    "2020年10月13日 11:13 来源：潮州日报 阅读：1234 字号：大 中 小",
+    "潮州古城保护工作 取得新进展",  # the headline again, spaced differently
+], ids=["date, outlet and counter", "labelled info line", "headline again"])
+def test_the_body_starts_with_the_text_not_the_info_line_or_the_headline(first):
+    article = parse_article(page(body=[first, *PARAGRAPHS]), URL)
+    assert article.paragraphs[0] == PARAGRAPHS[0].strip("　")
+
+
+@pytest.mark.parametrize("tail", [
+    "<p>正文已结束</p><p>潮州新闻网客户端下载，随时随地看新闻，精彩内容不错过，扫码即可下载安装。</p>",
+    "<p>" + "潮州 古城 牌坊街 韩江 美食 旅游 " * 60 + "</p><p>相关推荐：潮州美食排行，游客最爱的十家老店。</p>",
+    "<p>1</p><p>0</p>",
+], ids=["end of text marker", "keyword block", "counters"])
+def test_the_body_ends_where_the_text_ends(tail):
+    article = parse_article(page(info="2020-10-13 11:13 来源：潮州日报", tail=tail), URL)
+    assert article.paragraphs == [p.strip("　") for p in PARAGRAPHS]
+
+
+def test_icon_glyphs_from_private_use_code_points_are_no_text():
+    body = [PARAGRAPHS[0] + "\ue600", *PARAGRAPHS[1:]]
+    article = parse_article(page(info="2020-10-13 11:13 来源：潮州日报", body=body), URL)
+    assert article.paragraphs[0] == PARAGRAPHS[0].strip("　")

@@ -12,11 +12,10 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from pipelines.cjk import count_cjk
 from pipelines.item import Kind
 
 from ..errors import NotAnArticle
-from ..fields import find_body, find_breadcrumb, find_published, source_of
+from ..fields import find_body, find_breadcrumb, find_published, is_date_line, source_of
 from ..hookspecs import hookimpl
 from ..lines import BOILERPLATE, Line
 from ..page import Page
@@ -39,11 +38,6 @@ COLUMNS = {"llwzllzz": "理论文章、理论著作", "dsj": "大事记"}
 _FOOTER = re.compile(r"指导单位|建设单位|主办单位|版权所有|Copyright", re.I)
 _HOST = "gdxk.southcn.com"
 _BREADCRUMB_START = ("首页", "当前位置", "您的位置", "你的位置", "位置")
-# What may stand on a date line besides the date and labelled credits: time labels, a hit counter, a 字号
-# toolbar, and the glue between them.
-_DATE_LINE_NOISE = re.compile(
-    r"发布时间|发表时间|发布日期|更新时间|时间|日期|浏览|阅读|点击|次数|字号|字体|打印|分享|收藏|关闭"
-    r"|[大中小\d\s:：\-/.年月日时分秒T【】\[\]|｜()（）]")
 _PAGER = re.compile(r"下一页|上一页|尾页|末页")
 # A trail may end on a placeholder for the page itself; it names no column.
 _CRUMB_PLACEHOLDER = {"正文", "详情", "内容", "文章", "正文内容", "文章内容", "详细内容"}
@@ -80,21 +74,6 @@ def _breadcrumb_index(page: Page, crumbs: list[str], limit: int) -> int | None:
         if line.text.startswith(_BREADCRUMB_START) and all(c in line.text for c in crumbs):
             return i
     return None
-
-
-def is_date_line(line: Line) -> bool:
-    """A line that is a date plus at most labelled credits ("2020-10-13 11:13:14 来源：潮州日报").
-
-    A list item such as "以党建引领基层治理现代化 2020-10-12" also holds a date; what sets the date line apart
-    is that nothing else of substance stands on it once the date and the labelled values are taken away.
-    """
-    text = line.credits
-    if len(text) > 100 or line.link_density >= 0.5 or not find_dates(text):
-        return False
-    rest = text
-    for label, value in labelled_values(text).items():
-        rest = rest.replace(value, " ").replace(label, " ")
-    return count_cjk(_DATE_LINE_NOISE.sub("", rest)) <= 2
 
 
 def _is_head_furniture(line: Line) -> bool:
