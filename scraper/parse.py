@@ -116,7 +116,7 @@ def same_page(a: str, b: str) -> bool:
 
 
 # A line of prose: a sentence or more of text that is not a link.
-PROSE_CHARS, PROSE_PUNCT = 20, 2
+PROSE_CHARS, PROSE_PUNCT = 10, 2
 
 
 def is_prose(line: Line) -> bool:
