@@ -69,6 +69,7 @@ def test_a_pubtime_without_data_time_is_read_from_its_text():
     ("欧阳晓峰", ["欧阳晓峰"], "潮州发布"),
     ("潮州日报", [], "潮州日报"),  # an outlet: the source, before the account line
     ("潮州市人民政府", [], "潮州发布"),  # neither a person nor an outlet's name
+    ("南方+记者 黄晓琳 通讯员 陈思远", ["黄晓琳", "陈思远"], "潮州发布"),  # a byline: the people it names
 ])
 def test_meta_author_is_an_author_only_when_it_names_a_person(meta, authors, source):
     article = _variant("nfapp-epoch-seconds-no-author", '<meta name="author" content="南方+">',

@@ -165,6 +165,9 @@ def extract(page: Page) -> Fields:
     fields.set("authors", _authors(head, tail), "template:credit-line")
     fields.set("authors", [meta_author] if meta_author and looks_like_person(meta_author) else [],
                "meta:author(person)")
+    # A byline there ("南方+记者 黄晓琳"): only the names in it that look like people's, as the meta is unsure.
+    fields.set("authors", [n for n in reporter_byline(meta_author or "") if looks_like_person(n)],
+               "meta:author(byline)")
     fields.set("source", meta_author if _is_outlet(meta_author) else None, "meta:author(outlet)")
     # An outlet's name standing alone above the body (the account's name beside its logo).
     fields.set("source", next((line.text for line in head if _is_outlet(line.text)), None),
