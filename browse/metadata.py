@@ -42,7 +42,7 @@ TABLES = {
         "headings": "小标题 · Section headings (JSON array)",
         "breadcrumb": "导航路径 · The page's breadcrumb (JSON array)",
         "site": "网站 · Host the page came from",
-        "extractor": "解析模板 · The template that read the page (gdxk, southcn-founder, southcn-shtml, generic)",
+        "extractor": "解析模板 · The template that read the page (gdxk, nfapp, southcn-founder, southcn-shtml, …)",
         "encoding": "编码 · Character encoding the page was decoded with",
         "warnings": "提示 · Fields the parser could not find (JSON array)",
         "field_rules": "字段规则 · Which rule found each field (JSON object)",

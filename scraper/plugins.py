@@ -12,6 +12,7 @@ from . import hookspecs
 DEFAULT_PLUGINS = (
     "scraper.templates.gdxk",
     "scraper.templates.southcn",
+    "scraper.templates.nfapp",
     "scraper.templates.generic",
 )
 

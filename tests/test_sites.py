@@ -26,6 +26,8 @@ FOUNDER = "http://cz.southcn.com"
     ("https://cz.southcn.com/node_3a9c1f0e2b/7d52e8a4c6.shtml", Kind.ARTICLE),
     ("https://cz.southcn.com/node_3a9c1f0e2b", Kind.LISTING),
     ("https://cz.southcn.com/node_3a9c1f0e2b?cms_node_post_list_page=2", Kind.LISTING),
+    ("https://static.nfapp.southcn.com/content/202010/13/c4136021.html", Kind.ARTICLE),  # 南方+
+    ("https://static.nfapp.southcn.com/content/202010/13/c4136021.html?layer=2", Kind.ARTICLE),
     ("http://www.xinhuanet.com/local/2020-02/19/c_1125597921.htm", None),
     ("http://business.sohu.com/20050311/n224643115.shtml", None),
     ("https://example.cn/", None),

@@ -56,6 +56,7 @@ def test_every_page_has_its_expectation_and_vice_versa():
     extractors = [_load(n)["expected"]["extractor"] for n in ARTICLES]
     assert extractors.count("gdxk") >= 5
     assert {"southcn-founder", "southcn-shtml"} <= set(extractors)
+    assert extractors.count("nfapp") >= 3
     assert len(NOT_ARTICLES) >= 2
 
 
@@ -170,7 +171,8 @@ def test_founder_lead_credit_in_brackets():
     assert article["paragraphs"][0].startswith("南方网讯（记者/黄晓琳 通讯员/陈思远）近日，")
 
 
-@pytest.mark.parametrize("name", ["gdxk-div-title", "southcn-founder-content", "southcn-shtml"])
+@pytest.mark.parametrize("name", ["gdxk-div-title", "southcn-founder-content", "southcn-shtml",
+                                  "nfapp-date-text-photo", "nfapp-epoch-seconds-no-author"])
 def test_saved_copy_without_its_url_reads_the_same(name: str):
     """A page saved to disk and parsed without --url still finds its template by its markup."""
     request = _load(name)["request"]
