@@ -32,8 +32,8 @@ MEASURES = {
 }
 BASELINE_ARTICLES = 500  # the column's most recent earlier articles that make its history
 # Drift when a run's misses are less likely than 1 in 1,000 under the column's history. A run tests about ten
-# measures in each column it touched, so a column that has not changed raises a false alarm in about 1 run in
-# 100 at most (the tails of small counts are coarser still, and MIN_JUMP must hold too), while 5 new articles
+# measures in each column it touched, so a column that has not changed raises a false alarm in at most about 1
+# run in 100 (fewer: the tails of small counts are coarse, and MIN_JUMP must hold too), while 5 new articles
 # all missing a field that 5 earlier ones all had (1 in 1,024) already reach it; more evidence reaches it sooner.
 SURPRISE = 1e-3
 MIN_JUMP = 0.3  # … and the share of misses rose by this much: a few more where half miss is not drift

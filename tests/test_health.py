@@ -96,7 +96,7 @@ def test_five_new_articles_without_a_source_are_drift_in_an_import_too(tmp_path)
 
 
 def test_a_run_too_small_to_show_anything_says_what_it_would_take(site, crawl):
-    """4 new articles against 5 earlier: even all 4 missing a field all 5 had is 1 in 460, not rare enough; the
+    """4 new articles against 5 earlier: even all 4 missing a field all 5 had is 1 in 461, not rare enough; the
     line says so with the number that would do, computed, not a fixed floor."""
     coll = Collection(per_page=10)
     coll.add("llwzllzz", 5)
