@@ -3,7 +3,8 @@
 Scrapers rarely crash on a redesign; they start storing empty authors, titles with the site name glued on, or
 bodies full of navigation. For each collection and column, the articles a run stored are measured (how many
 miss each field, their median body length, how many only the generic fallback could read) and compared with
-the same column's earlier articles. A measure that is far off what the column's history makes likely is drift.
+the same column's earlier articles. A measure that is far off what the column's history makes likely is drift:
+the evidence decides (how many earlier articles, how many new ones), not a fixed minimum of either.
 """
 
 from __future__ import annotations
@@ -30,26 +31,38 @@ MEASURES = {
     "extractor": ("a.extractor = 'generic'", "read only by the generic fallback"),
 }
 BASELINE_ARTICLES = 500  # the column's most recent earlier articles that make its history
-MIN_RUN = 3  # fewer new articles in a column than this say nothing either way
-MIN_BASELINE = 10
-SURPRISE = 1e-3  # drift when the run's count of misses is this unlikely under the column's history
-MIN_JUMP = 0.3  # … and the share of misses rose by at least this much
+# Drift when a run's misses are less likely than 1 in 1,000 under the column's history. A run tests about ten
+# measures in each column it touched, so a column that has not changed raises a false alarm in at most about 1
+# run in 100 (fewer: the tails of small counts are coarse, and MIN_JUMP must hold too), while 5 new articles
+# all missing a field that 5 earlier ones all had (1 in 1,024) already reach it; more evidence reaches it sooner.
+SURPRISE = 1e-3
+MIN_JUMP = 0.3  # … and the share of misses rose by this much: a few more where half miss is not drift
+MIN_MISSES = 2  # … in two articles at least: one odd article (a notice, a reprint) is not a new template
+LENGTH_BAND = (0.5, 2.5)  # a body this far under or over the column's median length is "off length"
+NEED_AT_MOST = 100_000  # how far articles_needed looks before it says no run of a sane size could be judged
 
 
 @dataclass
 class Drift:
     measure: str
-    share: float
-    baseline: float
+    share: float  # the run's share of misses (body_length: its median length)
+    baseline: float  # the history's share (body_length: its median length)
     examples: list[str]
+    misses: int = 0  # k of the run's n articles fell short …
+    articles: int = 0
+    before: int = 0  # … against K of the history's N
+    history: int = 0
+    chance: float = 1.0  # P(at least k of n | K of N): drift_probability
 
     def describe(self) -> str:
+        evidence = (f"in {self.misses} of {self.articles} new articles, in {self.before} of {self.history} "
+                    f"before: drift ({describe_chance(self.chance)})")
         examples = ", ".join(self.examples)
         if self.measure == "body_length":
-            return (f"body_length: median {self.share:,.0f} characters (usually {self.baseline:,.0f}), "
-                    f"e.g. {examples}")
-        return (f"{self.measure}: {MEASURES[self.measure][1]} in {self.share:.0%} of them "
-                f"(usually {self.baseline:.0%}), e.g. {examples}")
+            low, high = LENGTH_BAND
+            return (f"body_length: median {self.share:,.0f} characters (usually {self.baseline:,.0f}); "
+                    f"under {low:g}× or over {high:g}× the usual length {evidence}, e.g. {examples}")
+        return f"{self.measure}: {MEASURES[self.measure][1]} {evidence}, e.g. {examples}"
 
 
 @dataclass
@@ -66,18 +79,59 @@ class ColumnHealth:
     def name(self) -> str:
         return "/".join(p for p in (self.collection, self.column) if p) or "(no collection)"
 
+    @property
+    def judged(self) -> bool:
+        """Whether any measure could show drift. Not when there is no history, nor when the run is so small
+        that even all its articles missing a field every earlier article had would not be unlikely enough."""
+        return self.baseline_articles > 0 and self.articles >= MIN_MISSES and \
+            drift_probability(self.articles, self.articles, 0, self.baseline_articles) < SURPRISE
 
-def binomial_tail(k: int, n: int, p: float) -> float:
-    """P(X >= k) for X ~ Binomial(n, p), summed in log space so that runs of any size stay finite."""
+
+def beta_binomial_tail(k: int, n: int, a: float, b: float) -> float:
+    """P(X >= k) for X ~ BetaBinomial(n, a, b), each term in log space so that runs of any size stay finite."""
     if k <= 0:
         return 1.0
-    if p <= 0.0:
+    if k > n:
         return 0.0
-    if p >= 1.0:
-        return 1.0
-    log_p, log_q, log_n = math.log(p), math.log1p(-p), math.lgamma(n + 1)
-    return min(1.0, sum(math.exp(log_n - math.lgamma(i + 1) - math.lgamma(n - i + 1) + i * log_p + (n - i) * log_q)
-                        for i in range(k, n + 1)))
+    log_n, prior = math.lgamma(n + 1), _log_beta(a, b)
+    total = 0.0
+    for i in range(k, n + 1):
+        term = math.exp(log_n - math.lgamma(i + 1) - math.lgamma(n - i + 1) + _log_beta(a + i, b + n - i) - prior)
+        total += term
+        if term < total * 1e-17:  # past the mode (terms only fall from here): the rest cannot change the sum
+            break
+    return min(1.0, total)
+
+
+def _log_beta(a: float, b: float) -> float:
+    return math.lgamma(a) + math.lgamma(b) - math.lgamma(a + b)
+
+
+def drift_probability(misses: int, articles: int, before: int, history: int) -> float:
+    """How likely at least `misses` of a run's `articles` fall short when `before` of the column's `history`
+    articles did. The rate is what the history says of it, uncertainty included (Jeffreys' prior Beta(½, ½)
+    updated by the history), so 5 earlier articles weigh as 5 and not as 500, and no history calls an outcome
+    impossible."""
+    return beta_binomial_tail(misses, articles, before + 0.5, history - before + 0.5)
+
+
+def articles_needed(history: int) -> int | None:
+    """The fewest new articles that could show drift against this many earlier ones: all of them missing a
+    field every earlier article had. None when no run of a sane size could (no history at all)."""
+    if history <= 0:
+        return None
+    chance = 1.0
+    for n in range(1, NEED_AT_MOST + 1):
+        chance *= (n - 0.5) / (history + n)  # P(n of n) from P(n-1 of n-1), the beta-binomial's own recurrence
+        if chance < SURPRISE and n >= MIN_MISSES:
+            return n
+    return None
+
+
+def describe_chance(p: float) -> str:
+    """A probability as a reader weighs it: "1 in 1,024 by chance, p < 0.001"."""
+    odds = "under 1 in a million" if p < 1e-6 else f"1 in {1 / p:,.0f}"
+    return f"{odds} by chance, p < {SURPRISE:g}" if p < SURPRISE else f"{odds} by chance"
 
 
 @dataclass
@@ -107,6 +161,10 @@ class _Sample:
             "order by 1 limit 1 offset ?", [*self.params, offset]).fetchone()[0] for offset in middle]
         return statistics.mean(values)
 
+    def count_where(self, condition: str, extra: list) -> int:
+        return self.db.execute(f"select count(*) from articles a where a.id in ({self.picked}) and ({condition})",
+                               [*self.params, *extra]).fetchone()[0]
+
     def examples(self, condition: str, order: str = "a.id", extra: list | None = None) -> list[str]:
         return [r[0] for r in self.db.execute(
             f"select a.url from articles a where a.id in ({self.picked}) and ({condition}) order by {order} limit 3",
@@ -129,23 +187,38 @@ def check_column(db: Database, run_id: int, collection: str | None, column: str 
                        [collection, column, run_id]).load()
     health = ColumnHealth(collection, column, current.count, baseline.count)
     health.median_length = current.median_length()
-    judged = current.count >= MIN_RUN and baseline.count >= MIN_BASELINE
     for name, (sql, _) in MEASURES.items():
         misses = current.misses[name]
         health.missing[name] = misses / current.count if current.count else 0.0
-        if not judged:
+        if not health.judged:
             continue
-        base_share = baseline.misses[name] / baseline.count
-        smoothed = (baseline.misses[name] + 0.5) / (baseline.count + 1)  # history never says "impossible"
-        if misses / current.count - base_share >= MIN_JUMP and \
-                binomial_tail(misses, current.count, smoothed) < SURPRISE:
-            health.drifts.append(Drift(name, misses / current.count, base_share, current.examples(sql)))
-    if judged:
-        base_median = baseline.median_length()
-        if base_median and not 0.5 <= health.median_length / base_median <= 2.5:
-            examples = current.examples("1", "abs(coalesce(a.char_count, 0) - ?) desc", [base_median])
-            health.drifts.append(Drift("body_length", health.median_length, base_median, examples))
+        before = baseline.misses[name]
+        if misses < MIN_MISSES or misses / current.count - before / baseline.count < MIN_JUMP:
+            continue
+        chance = drift_probability(misses, current.count, before, baseline.count)
+        if chance < SURPRISE:
+            health.drifts.append(Drift(name, misses / current.count, before / baseline.count,
+                                       current.examples(sql), misses, current.count, before, baseline.count, chance))
+    if health.judged:
+        check_length(health, current, baseline)
     return health
+
+
+def check_length(health: ColumnHealth, current: _Sample, baseline: _Sample) -> None:
+    """Body length drifts when the run's median is far off the column's and the run holds more articles that far
+    off than the history makes likely: the fields' test, with "off length" as the miss."""
+    usual = baseline.median_length()
+    low, high = LENGTH_BAND
+    if not usual or low <= health.median_length / usual <= high:
+        return
+    band = [low * usual, high * usual]
+    misses, before = (s.count_where("coalesce(a.char_count, 0) not between ? and ?", band)
+                      for s in (current, baseline))
+    chance = drift_probability(misses, current.count, before, baseline.count)
+    if misses >= MIN_MISSES and chance < SURPRISE:
+        examples = current.examples("1", "abs(coalesce(a.char_count, 0) - ?) desc", [usual])
+        health.drifts.append(Drift("body_length", health.median_length, usual, examples, misses, current.count,
+                                   before, baseline.count, chance))
 
 
 def health_lines(report: list[ColumnHealth]) -> list[str]:
@@ -155,10 +228,18 @@ def health_lines(report: list[ColumnHealth]) -> list[str]:
     drifts = [(col, d) for col in report for d in col.drifts]
     checked = sum(col.articles for col in report)
     if not drifts:
-        thin = [col.name for col in report if col.baseline_articles < MIN_BASELINE or col.articles < MIN_RUN]
-        note = f" (too little history or too few new articles to judge: {', '.join(thin)})" if thin else ""
+        thin = [describe_thin(col) for col in report if not col.judged]
+        note = f" (too little history to judge {'; '.join(thin)})" if thin else ""
         return [f"health: {checked} new or updated articles in {len(report)} column(s), no drift{note}"]
     return [f"health: DRIFT in {col.name} ({col.articles} articles): {d.describe()}" for col, d in drifts]
+
+
+def describe_thin(col: ColumnHealth) -> str:
+    """Why a column could not be judged, and what would let it be."""
+    if not col.baseline_articles:
+        return f"{col.name}: no earlier articles"
+    needed = articles_needed(col.baseline_articles)
+    return f"{col.name}: {col.articles} new against {col.baseline_articles} earlier, {needed} new would be needed"
 
 
 def record_health(db: Database, run_id: int, report: list[ColumnHealth]) -> None:
