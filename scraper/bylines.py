@@ -14,7 +14,7 @@ import re
 from pipelines.cjk import CJK
 
 from .lines import Line, is_post_signature
-from .text import EDITOR_LABELS, SOURCE_LABELS
+from .text import AUTHOR_LABELS, EDITOR_LABELS, SOURCE_LABELS
 
 # The commonest Chinese surnames; characters that more often begin an ordinary word (文, 国, 时, 明, 海…) are left
 # out, which loses a few real names and saves many false ones.
@@ -72,7 +72,7 @@ def _names(value: str, strict: bool) -> list[str]:
     names: list[str] = []
     for part in _NAME_SPLIT.split(value):
         part = part.strip("□■·【】[]:：")
-        if not part:
+        if not part or part in AUTHOR_LABELS:  # "记者 黄晓琳 通讯员 陈思远": a second role between the names
             continue
         ok = looks_like_person(part) if strict else bool(_HAN_NAME.match(part) or _HANDLE.match(part))
         if not ok:

@@ -171,3 +171,8 @@ def test_icon_glyphs_from_private_use_code_points_are_no_text():
     body = [PARAGRAPHS[0] + "\ue600", *PARAGRAPHS[1:]]
     article = parse_article(page(info="2020-10-13 11:13 来源：潮州日报", body=body), URL)
     assert article.paragraphs[0] == PARAGRAPHS[0].strip("　")
+
+
+def test_a_second_role_between_the_names_is_no_name():
+    from scraper.bylines import reporter_byline
+    assert reporter_byline("南方+记者 黄晓琳 通讯员 陈思远") == ["黄晓琳", "陈思远"]
