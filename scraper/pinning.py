@@ -111,18 +111,22 @@ def candidates(page: Page, article: Article, name: str) -> list[tuple[etree._Ele
             return any(iso == value for iso, _ in find_dates(text)[:1])
         return all(n in text for n in needles)
 
+    body = page.root.find("body")
+    visible = set(body.iter()) if body is not None else set()
     found = []
     for el in page.root.iter():
         if not isinstance(el.tag, str) or el.tag in _SKIP:
             continue
-        text = clean_text(" ".join(el.itertext()))
+        depth = sum(1 for _ in el.iterancestors())
+        text = clean_text(" ".join(el.itertext())) if el in visible else ""
         if text and holds(text):
-            found.append((False, len(text), el, None))
+            found.append((False, len(text), -depth, el, None))
         for attribute, attr_value in el.attrib.items():
             if attribute not in ("class", "id", "style", "href", "src") and holds(clean_text(attr_value)):
-                found.append((True, len(attr_value), el, attribute))
-    found.sort(key=lambda item: item[:2])  # what a reader sees before what only the markup holds
-    return [(el, attribute) for _, _, el, attribute in found]
+                found.append((True, len(attr_value), -depth, el, attribute))
+    # What a reader sees before what only the markup holds; the smallest, then the innermost, first.
+    found.sort(key=lambda item: item[:3])
+    return [(el, attribute) for *_, el, attribute in found]
 
 
 def body_elements(page: Page, paragraphs: list[str]) -> list[etree._Element]:
