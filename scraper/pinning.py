@@ -13,6 +13,7 @@ from lxml import etree
 
 from pipelines.item import Article
 
+from .errors import NotAnArticle
 from .page import Page
 from .parse import extract_article
 from .rules import RULE_FIELDS, Pin, SiteRule, SiteRules, element_path, read_pin, soup_of, toml_text
@@ -55,8 +56,11 @@ def suggest_pins(page: Page, article: Article) -> Suggestion:
         else:
             suggestion.pins[name] = pin
     for _ in range(len(RULE_FIELDS)):
-        differs = [name for name in suggestion.pins if not same_field(extract_article(page, as_rules(suggestion)),
-                                                                          article, name)]
+        try:
+            again = extract_article(page, as_rules(suggestion))
+            differs = [name for name in suggestion.pins if not same_field(again, article, name)]
+        except NotAnArticle:  # a body element that holds a page of links besides
+            differs = ["body"] if "body" in suggestion.pins else list(suggestion.pins)
         if not differs:
             break
         for name in differs:
@@ -78,7 +82,7 @@ def wanted(article: Article, name: str) -> bool:
 
 def same_field(a: Article, b: Article, name: str) -> bool:
     if name == "body":
-        return a.paragraphs == b.paragraphs
+        return (a.paragraphs, a.headings, a.images) == (b.paragraphs, b.headings, b.images)
     return getattr(a, name) == getattr(b, name)
 
 
