@@ -78,13 +78,15 @@ def test_a_url_pattern_rule_applies_and_pins_date_from_an_attribute_and_the_body
     html = html.replace('<div class="side">', f'<div class="side"><p>{PARAGRAPH}（侧栏）</p>')
     rules = write(tmp_path / "r.toml", '["news pages"]\nurl = "http://127.0.0.1:*/news/*"\n'
                                        'published_at = { selector = "span.time", attribute = "data-time" }\n'
-                                       'body = "div.content"\nauthors = "div.nav"\n')
+                                       'body = "div.content"\nauthors = "div.nav"\ntitle = "h2.nowhere"\n')
     article = parse_json(str(write(page_file, html)), "--url", "http://127.0.0.1:8000" + ARTICLE_PATH,
                          "--rules", str(rules))
     assert article["published_at"] == "2024-03-05T10:20:31+08:00"
     assert len(article["paragraphs"]) == 6 and "侧栏" not in "".join(article["paragraphs"])
     assert article["field_rules"]["published_at"] == article["field_rules"]["paragraphs"] == "rule:r.toml:news pages"
     assert article["authors"] == ["首页", "新闻"]  # the user's rule is taken as written, however odd
+    # A selector that matches nothing leaves the field to the built-in rules.
+    assert article["title"] == "潮州古城修缮工程完工" and not article["field_rules"]["title"].startswith("rule:")
 
 
 def test_a_crawl_with_rules_stores_the_pinned_source_and_the_rule(site, crawl, tmp_path, db_path):
