@@ -7,6 +7,7 @@ health lines, its exit code.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
@@ -60,6 +61,22 @@ def url_option(fn):
     return click.option("--url", help="The page's URL (needed to resolve links and pick the template)")(fn)
 
 
+def rules_option(fn):
+    """--rules FILE, handed to the command as the loaded ``scraper.rules.SiteRules`` (or None): by default
+    rules.toml beside the archive database when there is one there. A bad file: one line, exit code 2."""
+    @functools.wraps(fn)
+    def run(*args, rules_path, **kwargs):
+        from .rules import RulesError, find_rules
+        try:
+            kwargs["rules"] = find_rules(rules_path, kwargs.get("db_path"))
+        except RulesError as exc:
+            fail(str(exc), 2)
+        return fn(*args, **kwargs)
+    return click.option("--rules", "rules_path", type=click.Path(exists=True, dir_okay=False),
+                        help="Site rules (TOML) that pin fields to CSS selectors, tried before the built-in ones "
+                             "[default: rules.toml beside the database, when there is one]")(run)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="scraper")
 def cli():
@@ -111,7 +128,8 @@ def write_out(text: str) -> None:
 @click.option("--content-type", help="The HTTP Content-Type the page was served with (its charset counts)")
 @click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="json", show_default=True)
 @click.option("--sample", is_flag=True, help="Parse the bundled sample page (a reconstructed 潮州库 article)")
-def parse(page, url, content_type, fmt, sample):
+@rules_option
+def parse(page, url, content_type, fmt, sample, rules):
     """Parse one saved PAGE (a file, or - for stdin) and print its Article.
 
     Prints what the archive would store for the page. Exit code 2 when the page is not an article.
@@ -121,7 +139,7 @@ def parse(page, url, content_type, fmt, sample):
     data = read_page(page, sample)
     url = url or (SAMPLE_URL if sample else f"file:///{page if page and page != '-' else 'stdin'}")
     try:
-        article = parse_article_pages(data, url, content_type)
+        article = parse_article_pages(data, url, content_type, rules=rules)
     except NotAnArticle as exc:
         fail(str(exc), 2)
     except ScraperError as exc:
@@ -139,7 +157,8 @@ def parse(page, url, content_type, fmt, sample):
 @url_option
 @click.option("--sample", is_flag=True, help="Import the bundled sample WARC (reconstructed 潮州库 pages)")
 @drift_check_option
-def import_(files, db_path, init, url, sample, drift_check):
+@rules_option
+def import_(files, db_path, init, url, sample, drift_check, rules):
     """Import WARC files (.warc, .warc.gz), ARC and WACZ files and saved HTML pages into the archive.
 
     Reads every response as the crawl does and stores its article; running it again changes nothing, and a page
@@ -160,7 +179,8 @@ def import_(files, db_path, init, url, sample, drift_check):
     total = sum(os.path.getsize(f) for f in files)
     with storage_errors(), click.progressbar(length=total, label="Importing", file=sys.stderr,
                                              hidden=not sys.stderr.isatty()) as bar:
-        result = import_files(db_path, files, url, drift_check=drift_check, progress=bar.update, init=init)
+        result = import_files(db_path, files, url, drift_check=drift_check, progress=bar.update, init=init,
+                              rules=rules)
     finish(result, db_path)
 
 
@@ -183,8 +203,9 @@ def import_(files, db_path, init, url, sample, drift_check):
 @click.option("--sample", is_flag=True,
               help="Crawl the bundled sample pages, served on 127.0.0.1 by this command (no network needed)")
 @drift_check_option
+@rules_option
 def crawl(urls, db_path, init, warc_dir, delay, max_articles, max_requests, max_pages_per_listing,
-          max_listing_pages, recheck_days, sample, drift_check):
+          max_listing_pages, recheck_days, sample, drift_check, rules):
     """Crawl the 潮州库 (or the collection, column or article at URLS) into the archive.
 
     Exit codes: 0 done, 1 some pages failed, 2 usage error or another crawl or a reparse running, 3 the site is
@@ -215,7 +236,7 @@ def crawl(urls, db_path, init, warc_dir, delay, max_articles, max_requests, max_
                                db_path=db_path, warc_dir=warc_dir, delay=0 if sample else delay,
                                max_articles=max_articles, max_requests=max_requests,
                                max_pages_per_listing=max_pages_per_listing, max_listing_pages=max_listing_pages,
-                               recheck_days=recheck_days, drift_check=drift_check, init=init)
+                               recheck_days=recheck_days, drift_check=drift_check, init=init, rules=rules)
         result = run_crawl(options, progress)
     progress(None)
     if result.stopped is Status.REFUSING:
@@ -280,7 +301,8 @@ def _progress_printer():
 @cli.command()
 @db_option
 @warc_dir_option
-def reparse(db_path, warc_dir):
+@rules_option
+def reparse(db_path, warc_dir, rules):
     """Rebuild every article from its stored WARC capture, without the network (after a parser upgrade).
 
     Exit code 1 if a capture could not be read, 2 if another crawl or import is writing the archive.
@@ -288,7 +310,7 @@ def reparse(db_path, warc_dir):
     from .reparse import reparse_archive
 
     with storage_errors():
-        result = reparse_archive(db_path, warc_directory(db_path, warc_dir))
+        result = reparse_archive(db_path, warc_directory(db_path, warc_dir), rules=rules)
     finish(result, db_path)
 
 
@@ -296,11 +318,13 @@ def reparse(db_path, warc_dir):
 @click.argument("target")
 @url_option
 @click.option("--content-type", help="The HTTP Content-Type a saved page was served with")
-def doctor(target, url, content_type):
+@rules_option
+def doctor(target, url, content_type, rules):
     """Show how one page is read: TARGET is a URL (fetched politely, once) or a saved file.
 
     Prints which template matched and which did not, each field with the rule that found it and the line it
-    stands on, and the candidate blocks for the body with their scores.
+    stands on, the candidate blocks for the body with their scores; then, per field, a CSS selector a user could
+    pin, and a rules file (TOML, for --rules) that makes the page parse as shown.
     """
     from urllib.parse import urlsplit
 
@@ -317,7 +341,7 @@ def doctor(target, url, content_type):
         data = read_page(target, False)
         url = url or f"file:///{target}"
     try:
-        diagnosis = diagnose(data, url, content_type)
+        diagnosis = diagnose(data, url, content_type, rules)
     except NotAnArticle as exc:
         fail(str(exc), 2)
     write_out(format_diagnosis(diagnosis) + "\n")

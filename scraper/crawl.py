@@ -198,7 +198,8 @@ class Crawl:
         captures = self.keep(result.hops)
         later: list[Capture] = []  # the later pages of a long article, kept as they are fetched
         reading = read_response(result.final, via=moved_from(result.hops),
-                                pages=self.page_source(scope, allowed, later), max_bytes=self.options.policy.max_bytes)
+                                pages=self.page_source(scope, allowed, later), max_bytes=self.options.policy.max_bytes,
+                                rules=self.options.rules)
         with write_transaction(self.db):
             self.run.save_captures(later)
             self.run.record(reading.outcome, captures)

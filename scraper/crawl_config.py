@@ -10,6 +10,7 @@ from pipelines.warc import warc_directory
 from . import MAX_LISTING_PAGES, MAX_PAGES_PER_LISTING, USER_AGENT
 from .fetch import FetchPolicy
 from .polite import MAX_CRAWL_DELAY
+from .rules import SiteRules
 
 DEFAULT_START = "https://gdxk.southcn.com/cz/"
 REFUSAL_LIMIT = 3  # consecutive refusals (429/403/block pages) before the run stops with exit code 3
@@ -33,6 +34,7 @@ class CrawlOptions:
     init: bool = False  # make an archive of another application's database (--init)
     user_agent: str = USER_AGENT
     policy: FetchPolicy = field(default_factory=FetchPolicy)
+    rules: SiteRules | None = None  # the user's site rules (scraper.rules), tried before the built-in ones
 
     @property
     def warc_directory(self) -> Path:

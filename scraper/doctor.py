@@ -2,7 +2,8 @@
 
 What a user runs first when the health line reports drift: which template matched (and which did not), each
 field with the rule that found it and the line it came from, and the candidate blocks for the body with their
-scores.
+scores; then, per field it found, a CSS selector a user could pin and a rules file (``scraper.rules``) that makes
+the page parse as shown.
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ from .fetch import fetch, make_session
 from .lines import line_score
 from .page import Page
 from .parse import extract_article, read_page
+from .pinning import Suggestion, suggest_pins
 from .plugins import all_templates
 from .polite import Scope, fetch_robots
+from .rules import SiteRules
 from .text import find_dates
 
 FIELDS = ("title", "subtitle", "published_at", "source", "authors", "editor", "breadcrumb", "headings",
@@ -45,6 +48,7 @@ class Diagnosis:
     rejected: str | None  # why the page is not an article
     candidates: list[Candidate] = field(default_factory=list)
     contexts: dict[str, str] = field(default_factory=dict)  # field -> "line N: text"
+    pins: Suggestion | None = None
 
 
 def body_candidates(page: Page, limit: int = 5) -> list[Candidate]:
@@ -88,7 +92,7 @@ def _context(page: Page, article: Article, name: str) -> str | None:
     return "not in the visible text (from metadata)"
 
 
-def diagnose(data: bytes, url: str, content_type: str | None = None) -> Diagnosis:
+def diagnose(data: bytes, url: str, content_type: str | None = None, rules: SiteRules | None = None) -> Diagnosis:
     page = read_page(data, url, content_type)
     decoded = page.decoded
     templates = [(t.name, bool(t.matches(page)), t.needs) for t in all_templates()]
@@ -96,7 +100,7 @@ def diagnose(data: bytes, url: str, content_type: str | None = None) -> Diagnosi
     diagnosis = Diagnosis(url, decoded.encoding, decoded.encoding_source, templates, fallback, None, None,
                           body_candidates(page))
     try:
-        diagnosis.article = extract_article(page)
+        diagnosis.article = extract_article(page, rules)
     except NotAnArticle as exc:
         diagnosis.rejected = exc.reason
         return diagnosis
@@ -104,6 +108,7 @@ def diagnose(data: bytes, url: str, content_type: str | None = None) -> Diagnosi
         context = _context(page, diagnosis.article, name)
         if context:
             diagnosis.contexts[name] = context
+    diagnosis.pins = suggest_pins(page, diagnosis.article)
     return diagnosis
 
 
@@ -142,7 +147,21 @@ def format_diagnosis(d: Diagnosis) -> str:
     out += ["", "body candidates (densest runs of lines, best first):"]
     for i, c in enumerate(d.candidates, 1):
         out.append(f"  {i}. lines {c.start}-{c.end - 1}  score {c.score:,.0f}  {c.preview}")
+    if d.pins is not None:
+        out += format_pins(d.pins)
     return "\n".join(out)
+
+
+def format_pins(pins: Suggestion) -> list[str]:
+    """The selectors to pin, then the rules file last, so that it can be copied as it stands."""
+    out = ["", "selectors a user could pin (each gives the value shown above on this page):"]
+    for name, pin in pins.pins.items():
+        out.append(f"  {name:<13} {pin.selector}" + (f"  (its {pin.attribute} attribute)" if pin.attribute else ""))
+    for name, why in pins.missing.items():
+        out.append(f"  {name:<13} - ({why})")
+    out += ["", "rules file that makes this page parse as shown (save it as rules.toml beside the archive, or give "
+                "it with --rules):", "", pins.rules_file()]
+    return out
 
 
 class NotAllowed(ScraperError):

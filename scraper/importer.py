@@ -24,6 +24,7 @@ from pipelines.warc import MAX_BODY_BYTES, Exchange, Record, payload_digest, rea
 from . import PARSER_VERSION, __version__
 from .ingest import PERMANENT, read_response
 from .multipage import PageSource, file_pages, stored_pages
+from .rules import SiteRules
 from .sites import identity_url
 from .urls import absolute_url
 
@@ -38,7 +39,8 @@ _SAVED_URL = (
 
 
 def import_files(db_path: str, paths: Iterable[str], url: str | None = None, *, drift_check: bool = True,
-                 progress: Callable[[int], None] | None = None, init: bool = False) -> RunResult:
+                 progress: Callable[[int], None] | None = None, init: bool = False,
+                 rules: SiteRules | None = None) -> RunResult:
     """Import WARC files and saved HTML pages (``url`` is the address of the HTML ones) under the archive's lock.
 
     Raises ``StorageError`` if the database cannot be written: the response being stored is rolled back, the
@@ -52,14 +54,15 @@ def import_files(db_path: str, paths: Iterable[str], url: str | None = None, *, 
         pages = stored_pages(run.db, warc_directory(db_path), also=file_pages(lambda: every_record(paths)))
         redirects: dict[str, set[str]] = {}  # a redirect's target -> the URLs that led there, as the crawl had them
         for path in paths:
-            import_file(run, path, url, progress, pages, redirects)
+            import_file(run, path, url, progress, pages, redirects, rules)
         if drift_check:
             run.check_health()
         return run.finish()
 
 
 def import_file(run: Run, path: str, url: str | None, progress: Callable[[int], None] | None = None,
-                pages: PageSource | None = None, redirects: dict[str, set[str]] | None = None) -> None:
+                pages: PageSource | None = None, redirects: dict[str, set[str]] | None = None,
+                rules: SiteRules | None = None) -> None:
     """Every page record of one file; a damaged WARC keeps its good records and is reported, a file that holds
     none is named."""
     kind = file_kind(path)
@@ -74,7 +77,7 @@ def import_file(run: Run, path: str, url: str | None, progress: Callable[[int], 
     for records in record_sources(path, kind, url, problem):
         try:
             for record in records:
-                import_record(run, record, pages, redirects)
+                import_record(run, record, pages, redirects, rules)
                 if progress:
                     progress(max(record.end_offset - done, 0))
                 done = max(done, record.end_offset)
@@ -123,7 +126,7 @@ def arc_records(path: str) -> Iterator[Record]:
 
 
 def import_record(run: Run, record: Record, pages: PageSource | None = None,
-                  redirects: dict[str, set[str]] | None = None) -> None:
+                  redirects: dict[str, set[str]] | None = None, rules: SiteRules | None = None) -> None:
     """One record through the crawl's path. ``redirects`` gathers the redirects read so far, so that an article
     reached through one (its record follows the redirect's in a crawl's WARC) has the same aliases as in the crawl."""
     capture = record.capture
@@ -139,7 +142,7 @@ def import_record(run: Run, record: Record, pages: PageSource | None = None,
         return
     redirects = {} if redirects is None else redirects
     here = identity_url(capture.url)
-    reading = read_response(record.exchange, via=moved_to(here, redirects), pages=pages)
+    reading = read_response(record.exchange, via=moved_to(here, redirects), pages=pages, rules=rules)
     location = record.exchange.header("Location")
     if record.exchange.status in PERMANENT and location:
         target = identity_url(absolute_url(capture.url, location) or capture.url)

@@ -34,6 +34,7 @@ from .errors import NotAnArticle
 from .multipage import Joined, PageSource, join_pages
 from .page import Page, looks_blocked, short_and_blocked
 from .parse import extract_article, read_page
+from .rules import SiteRules
 from .sites import article_page, identity_url, page_kind
 
 REFUSAL_STATUSES = (429, 403, 503)
@@ -58,16 +59,16 @@ class Reading:
 
 
 def read_response(exchange: Exchange, *, via: Sequence[str] = (), pages: PageSource | None = None,
-                  max_bytes: int = MAX_BODY_BYTES) -> Reading:
+                  max_bytes: int = MAX_BODY_BYTES, rules: SiteRules | None = None) -> Reading:
     """What one response is: the templates' URL patterns, then the page itself, decide. ``via``: the URLs of the
     permanent redirects that led to it (``moved_from``), which become aliases of the article it holds; ``pages``:
-    where the later pages of a long article are had (``scraper.multipage``)."""
-    reading = _read(exchange, max_bytes)
+    where the later pages of a long article are had (``scraper.multipage``); ``rules``: the user's site rules."""
+    reading = _read(exchange, max_bytes, rules)
     outcome = reading.outcome
     outcome.url = outcome.article.url if outcome.article else identity_url(exchange.url)
     if outcome.article:
         visit = utc_text(exchange.fetched_at) if exchange.fetched_at else None
-        reading.pages = join_pages(outcome.article, reading.page, pages, max_bytes, visit)
+        reading.pages = join_pages(outcome.article, reading.page, pages, max_bytes, visit, rules)
         outcome.partial = not reading.pages.complete
         for url in (identity_url(u) for u in (*via, exchange.url)):
             if url != outcome.url and url not in outcome.aliases:
@@ -89,7 +90,7 @@ def moved_from(hops: Sequence[Exchange]) -> list[str]:
     return sources
 
 
-def _read(exchange: Exchange, max_bytes: int) -> Reading:
+def _read(exchange: Exchange, max_bytes: int, rules: SiteRules | None = None) -> Reading:
     if urlsplit(exchange.url).path == "/robots.txt":  # whatever it was served as, and with whatever status
         return _reading(Kind.NOT_HTML, "robots.txt: rules for crawlers, not a page")
     status = exchange.status
@@ -108,14 +109,14 @@ def _read(exchange: Exchange, max_bytes: int) -> Reading:
     if not is_html(exchange.content_type, body):
         return _reading(Kind.NOT_HTML, f"not HTML ({exchange.content_type or 'no type'})")
     try:
-        return _read_page(exchange.url, body, exchange.content_type)
+        return _read_page(exchange.url, body, exchange.content_type, rules)
     except NotAnArticle as exc:
         return _reading(exc.kind, exc.reason)
     except Exception as exc:  # noqa: BLE001 - a parser bug must cost one page, never the whole run
         return _reading(Kind.FAILED, f"parsing failed: {type(exc).__name__}: {exc}")
 
 
-def _read_page(url: str, body: bytes, content_type: str) -> Reading:
+def _read_page(url: str, body: bytes, content_type: str, rules: SiteRules | None = None) -> Reading:
     page = read_page(body, url, content_type)
     later = article_page(url)
     if later is not None and later.number > 1:  # read with its first page, never alone
@@ -126,7 +127,7 @@ def _read_page(url: str, body: bytes, content_type: str) -> Reading:
             return _reading(Kind.BLOCK_PAGE, _BLOCKED + "the listing", page)
         return Reading(Outcome(Kind.LISTING, "a listing page (its URL is one)"), page)
     try:
-        article = extract_article(page)
+        article = extract_article(page, rules)
     except NotAnArticle as exc:
         if looks_blocked(page, body):
             return _reading(Kind.BLOCK_PAGE, _BLOCKED + "the article", page)

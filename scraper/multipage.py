@@ -20,6 +20,7 @@ from pipelines.warc import MAX_BODY_BYTES, Exchange, Record, capture_path, read_
 from .errors import NotAnArticle
 from .page import Page, looks_blocked, short_and_blocked
 from .parse import extract_article, read_page
+from .rules import SiteRules
 from .sites import ArticlePage, article_page, identity_url
 from .urls import absolute_url
 
@@ -59,7 +60,7 @@ def continues(exchange: Exchange, max_bytes: int) -> bool:
 
 
 def join_pages(article: Article, page: Page, source: PageSource | None, max_bytes: int,
-               visit: str | None = None) -> Joined:
+               visit: str | None = None, rules: SiteRules | None = None) -> Joined:
     """Append the later pages of the article read from ``page`` (its first). A page that cannot be had, or is not
     the page asked for, ends the joining with a warning on the article, which is then stored as far as it goes:
     to be tried again when a later try may do better (``Joined.retry``)."""
@@ -72,7 +73,7 @@ def join_pages(article: Article, page: Page, source: PageSource | None, max_byte
         number = joined.pages + 1
         if number > MAX_PAGES:  # final: a later try would stop here too
             return _stop(article, joined, f"pages: more than {MAX_PAGES} pages; only the first {MAX_PAGES} kept")
-        read = read_later_page(source, url, here.first, number, max_bytes, visit)
+        read = read_later_page(source, url, here.first, number, max_bytes, visit, rules)
         if isinstance(read, Gap):
             return _stop(article, joined, f"pages: incomplete, page {number} ({url}) {read.why}", read.retry)
         page, part = read
@@ -91,7 +92,7 @@ class Gap:
 
 
 def read_later_page(source: PageSource | None, url: str, first: str, number: int, max_bytes: int,
-                    visit: str | None = None) -> tuple[Page, Article] | Gap:
+                    visit: str | None = None, rules: SiteRules | None = None) -> tuple[Page, Article] | Gap:
     """Page ``number`` of the article at ``first``, read; or why not, and whether a later try may do better."""
     exchange = source(url, visit) if source is not None else None
     if exchange is None:
@@ -113,7 +114,7 @@ def read_later_page(source: PageSource | None, url: str, first: str, number: int
     except Exception as exc:  # noqa: BLE001 - a decoder or parser bug costs the page, never the run
         return Gap(f"could not be parsed: {type(exc).__name__}", retry=False)
     try:
-        part = extract_article(page)
+        part = extract_article(page, rules)
     except NotAnArticle as exc:
         blocked = looks_blocked(page, body)
         return Gap("was a block page" if blocked else f"holds no article: {exc.reason}", retry=blocked)
@@ -125,12 +126,12 @@ def read_later_page(source: PageSource | None, url: str, first: str, number: int
 
 
 def parse_article_pages(data: bytes, url: str, content_type: str | None = None,
-                        source: PageSource | None = None) -> Article:
+                        source: PageSource | None = None, rules: SiteRules | None = None) -> Article:
     """``scraper.parse.parse_article`` with the later pages of a long article from ``source``; with none, the
     article says in ``warnings`` that it goes on."""
     page = read_page(data, url, content_type)
-    article = extract_article(page)
-    join_pages(article, page, source, MAX_BODY_BYTES)
+    article = extract_article(page, rules)
+    join_pages(article, page, source, MAX_BODY_BYTES, rules=rules)
     return article
 
 

@@ -14,6 +14,7 @@ from .fields import is_date_line
 from .lines import BOILERPLATE, Line
 from .page import Page, parse_page
 from .plugins import all_templates
+from .rules import SiteRules
 from .sites import article_page, identity_url, page_kind, place
 from .templates import Fields, Template
 from .templates.generic import extract_fields as generic_fields
@@ -57,9 +58,12 @@ def select_template(page: Page) -> Template:
     raise LookupError("no template matched; the fallback (generic) template matches every page")
 
 
-def extract_article(page: Page) -> Article:
+def extract_article(page: Page, rules: SiteRules | None = None) -> Article:
+    """The article on page; ``rules``: a user's site rules (``scraper.rules``), tried before the built-in ones."""
     template = select_template(page)
     fields = template.extract(page)
+    if rules is not None:
+        fields = rules.pin(page, fields)
     if not template.fallback:
         generic_fields(page, fields)
     if fields.body is None:

@@ -23,6 +23,7 @@ from . import PARSER_VERSION, __version__, frontier
 from .frontier import State
 from .ingest import read_response
 from .multipage import PageSource, stored_pages
+from .rules import SiteRules
 
 
 def current_captures(db) -> Iterator[tuple[str, Capture]]:
@@ -56,26 +57,26 @@ def _keyset(db, sql: str, batch: int = 500) -> Iterator[tuple[str, Capture]]:
 
 
 def reparse_archive(db_path: str, warc_dir: str | os.PathLike,
-                    progress: Callable[[int], None] | None = None) -> RunResult:
+                    progress: Callable[[int], None] | None = None, rules: SiteRules | None = None) -> RunResult:
     """Reparse every article's current capture under the archive's lock; a ``runs`` row of kind reparse."""
     warc_dir = Path(warc_dir)
     with open_run(db_path, Job.REPARSE, [str(warc_dir)], software=__version__, parser_version=PARSER_VERSION,
                   create=False) as run:
         pages = stored_pages(run.db, warc_dir)
         for url, capture in current_captures(run.db):
-            reparse_one(run, url, capture, warc_dir, pages=pages)
+            reparse_one(run, url, capture, warc_dir, pages=pages, rules=rules)
             if progress:
                 progress(1)
         # Listed first, then read: reading them adds rows to ``dropped``, which the listing walks.
         for url, capture in list(unread_captures(run.db)):
-            reparse_one(run, url, capture, warc_dir, stored=False, pages=pages)
+            reparse_one(run, url, capture, warc_dir, stored=False, pages=pages, rules=rules)
             if progress:
                 progress(1)
         return run.finish()
 
 
 def reparse_one(run: Run, url: str, capture: Capture, warc_dir: Path, stored: bool = True,
-                pages: PageSource | None = None) -> None:
+                pages: PageSource | None = None, rules: SiteRules | None = None) -> None:
     """Read one capture again; ``stored``: it is the current capture of the article at ``url``."""
     path = capture_path(warc_dir, capture.warc_file)
     try:
@@ -88,7 +89,7 @@ def reparse_one(run: Run, url: str, capture: Capture, warc_dir: Path, stored: bo
         run.counts.failed += 1
         run.note_error(f"{url}: capture in {path}: {record.unread}")
         return
-    reading = read_response(record.exchange, pages=pages)
+    reading = read_response(record.exchange, pages=pages, rules=rules)
     if reading.kind is Kind.ARTICLE and stored:
         reading.outcome.article.url = reading.outcome.url = url  # rebuilt in place, where it is stored
     with write_transaction(run.db):

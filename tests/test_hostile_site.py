@@ -158,10 +158,10 @@ def test_pages_read_as_no_article_come_back_with_reparse_after_a_parser_fix(site
     coll.publish(site)
     fixed = scraper.ingest.extract_article
 
-    def broken(page):  # the parser before its fix: it missed the article on one page
+    def broken(page, rules=None):  # the parser before its fix: it missed the article on one page
         if page.url.endswith(stories[1].path):
             raise NotAnArticle("no body found", page.url)
-        return fixed(page)
+        return fixed(page, rules)
 
     monkeypatch.setattr(scraper.ingest, "extract_article", broken)
     assert crawl(site).counts.new == 2
