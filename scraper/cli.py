@@ -19,11 +19,11 @@ from typing import BinaryIO, NoReturn
 import click
 
 from pipelines.errors import ArchiveBusy, ArchiveError, StorageError
-from pipelines.item import Article
 from pipelines.run import RunResult, Status
 from pipelines.warc import warc_directory
 
 from . import MAX_LISTING_PAGES, MAX_PAGES_PER_LISTING, __version__
+from .console import format_text, progress_printer
 from .errors import NotAnArticle, ScraperError
 from .serving import run_datasette, uri_safe_path
 
@@ -97,24 +97,6 @@ def read_page(page: str | None, sample: bool) -> bytes:
         raise click.BadParameter(f"{page} is a directory, not a saved page", param_hint="PAGE") from None
     except OSError as exc:
         raise click.BadParameter(f"cannot read {page}: {exc.strerror}", param_hint="PAGE") from None
-
-
-def format_text(article: Article) -> str:
-    out = []
-    for key, value in article.to_dict().items():
-        if key in ("paragraphs", "images", "field_rules"):
-            continue
-        if isinstance(value, list):
-            value = " / ".join(value) if value else "-"
-        out.append(f"{key:>16}: {value if value not in (None, '') else '-'}")
-    for image in article.images:
-        out.append(f"{'image':>16}: {image.url}" + (f"  ({image.caption})" if image.caption else ""))
-    out.append("")
-    headings = set(article.headings)
-    for paragraph in article.paragraphs:
-        out.append(f"## {paragraph}" if paragraph in headings else paragraph)
-        out.append("")
-    return "\n".join(out)
 
 
 def write_out(text: str) -> None:
@@ -228,7 +210,7 @@ def crawl(urls, db_path, init, warc_dir, delay, max_articles, max_requests, max_
             parts = None
         if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
             raise click.BadParameter(f"{url!r} is not an http(s) URL", param_hint="URLS")
-    progress = _progress_printer()
+    progress = progress_printer()
     # The sample's server is this process's own, on 127.0.0.1: the crawl may connect there because its start
     # URL names that address (scraper.netguard), as for any crawl pointed at a local mirror, and needs no pause.
     with storage_errors(), sample_errors(), (serving_sample() if sample else nullcontext()) as sample_url:
@@ -277,25 +259,6 @@ def finish(result: RunResult, db_path: str) -> NoReturn:
     for line in result.health:
         click.echo(line, err=result.drift)
     sys.exit(result.exit_code)
-
-
-def _progress_printer():
-    """One updating status line on a terminal; plain log lines otherwise (cron mail, CI logs)."""
-    tty = sys.stderr.isatty()
-    count = [0]
-
-    def show(message):
-        if message is None:
-            if tty and count[0]:
-                click.echo("", err=True)
-            return
-        count[0] += 1
-        if tty:
-            click.echo(f"\r\033[K[{count[0]}] {message[:100]}", err=True, nl=False)
-        else:
-            click.echo(f"[{count[0]}] {message}", err=True)
-
-    return show
 
 
 @cli.command()
