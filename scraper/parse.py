@@ -90,7 +90,7 @@ def extract_article(page: Page, rules: SiteRules | None = None) -> Article:
         field_rules={("published_at" if k == "published" else k): v for k, v in fields.rules.items()},
     )
     clean_body(article, body_lines, page.base_url)
-    expected = EXPECTED_FIELDS + (("breadcrumb",) if not template.fallback else ())
+    expected = EXPECTED_FIELDS + (("breadcrumb",) if template.has_breadcrumb and not template.fallback else ())
     article.warnings = [f"{name}: not found" for name in expected if getattr(article, name) in (None, [])]
     if page.decoded.replaced:
         article.warnings.append(f"encoding: {page.decoded.replaced} undecodable bytes shown as \ufffd")

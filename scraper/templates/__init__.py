@@ -49,6 +49,8 @@ class Template:
     needs: str = ""  # what a page must show to match, in words: what `scraper doctor` says when it does not
     # The fallback reads any page after the others failed to match; site templates fill in only what it leaves.
     fallback: bool = False
+    # Whether the site's article pages print a breadcrumb, so that a page without one is worth a warning.
+    has_breadcrumb: bool = True
     # Searched in a URL's path (with "?query" when it has one). A listing pattern may name the groups "listing"
     # (what its pages share) and "page" (the page number; page 1 when absent); an article pattern may name "page"
     # for the later pages of a long article (post_N_2.html), with the "_" before it: dropping both gives page 1.

@@ -179,7 +179,7 @@ def extract(page: Page) -> Fields:
 TEMPLATE = Template(name="nfapp", site=_HOST, matches=matches, extract=extract, priority=15,
                     needs="host *.nfapp.southcn.com, or a /content/YYYYMM/DD/cN.html path with #articleTitle, "
                           "or a saved copy with #articleTitle and a .pubtime[data-time]",
-                    article_urls=ARTICLE_URLS)
+                    article_urls=ARTICLE_URLS, has_breadcrumb=False)  # the app's pages print none
 
 
 @hookimpl
