@@ -11,7 +11,7 @@ from . import PARSER_VERSION
 from .decode import decode_html
 from .errors import NotAnArticle
 from .lines import BOILERPLATE, Line
-from .page import Page, parse_page
+from .page import Page, only_addresses, parse_page
 from .plugins import all_templates
 from .sites import article_page, identity_url, page_kind, place
 from .templates import Fields, Template
@@ -91,6 +91,8 @@ def extract_article(page: Page) -> Article:
         article.warnings.append(f"encoding: {page.decoded.replaced} undecodable bytes shown as \ufffd")
     if len(article.paragraphs) == 0:
         raise NotAnArticle("the body holds no paragraphs", page.url)
+    if only_addresses(article.paragraphs):
+        raise NotAnArticle("the body holds nothing but a web address (a broken page?)", page.url)
     return article
 
 
