@@ -164,7 +164,11 @@ def test_hidden_prose_a_script_shows_and_a_class_stay_in_the_body():
     assert len(paragraphs) == 5
 
 
-def test_aria_hidden_text_is_still_read():
-    # aria-hidden hides from screen readers only: a sighted reader sees it.
-    data = page(body='<p aria-hidden="true">开头一段，读者看得见的文字，也是正文的一部分，不该丢掉。</p>')
-    assert parse_article(data, URL).paragraphs[0].startswith("开头一段")
+def test_an_icon_hidden_from_screen_readers_is_not_body_but_hidden_prose_is():
+    # aria-hidden="true", as Readability.js reads it: an icon font's private-use glyph between two paragraphs is
+    # no paragraph; a hidden block of prose (three paragraphs) is the article's.
+    icon = '<p><i class="icon" aria-hidden="true">\ue601</i></p>'
+    prose = '<div aria-hidden="true">' + PARA.format("隐藏的正文") * 3 + "</div>"
+    paragraphs = parse_article(page(tail=icon + PARA.format("末段") + prose), URL).paragraphs
+    assert "\ue601" not in paragraphs
+    assert paragraphs[-1].startswith("隐藏的正文")
