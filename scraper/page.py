@@ -133,7 +133,7 @@ class Page:
             if script.text and _LD_TYPE.search(script.get("type") or ""):
                 try:
                     add(json.loads(script.text, strict=False), 0)
-                except ValueError:
+                except (ValueError, RecursionError):  # RecursionError: a hostile page's "[[[[…"
                     # Hand-written JSON-LD is often invalid (a trailing comma, a stray quote): its "key": "value"
                     # pairs are still read, as htmldate reads them.
                     found.append({key: value for key, value in reversed(_JSON_PAIR.findall(script.text))})

@@ -78,6 +78,11 @@ def test_broken_json_ld_is_still_read_and_a_number_that_is_no_time_is_not():
     assert (article.published_at, article.field_rules["published_at"]) == ("2019-06-01", "json-ld:datePublished")
 
 
+def test_json_ld_nested_beyond_the_decoders_recursion_limit_is_no_crash():
+    head = '<script type="application/ld+json">' + "[" * 200_000 + "</script>"
+    assert parse_article(page(head), URL).published_at is None
+
+
 def test_a_visible_full_date_with_time_wins_over_other_readings_it_disagrees_with():
     head = ('<meta itemprop="dateUpdate" content="2020-10-09 08:00:00">'
             '<script type="application/ld+json">{"datePublished": "2020-10-08T12:00:35+08:00"}</script>'
