@@ -23,6 +23,16 @@ BLOCK_TAGS = {
 }
 SKIP_TAGS = {"script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "canvas",
              "button", "input", "select", "textarea", "head", "title", "meta", "link", "map", "area"}
+# An inline style that hides the element from the reader. Classes are not read: their style sheet is not at hand,
+# and guessing from a class name would hide what some site shows.
+_HIDING_STYLE = re.compile(r"(?:^|;)\s*(?:display\s*:\s*none|visibility\s*:\s*hidden)\s*(?:!\s*important\s*)?(?:;|$)",
+                           re.I)
+# A hidden block holding this much prose (and three punctuation marks) is the rest of the article that a "展开全文"
+# button shows, not furniture: what pages hide as furniture is a line or two (原标题…, an app promo, 正文已结束).
+HIDDEN_PROSE = 100
+# The attributes that may hide an element, found in C (an attribute path runs faster than a predicate on every
+# element); each value knows its element and its name.
+_MAY_HIDE = etree.XPath("descendant::*/@style|descendant::*/@hidden|descendant::*/@aria-hidden")
 EMPHASIS_TAGS = {"strong", "b", "h1", "h2", "h3", "h4", "h5", "h6"}
 
 # Lines that are page furniture wherever they stand.
@@ -133,9 +143,28 @@ class _LineBuilder:
         self._parts, self._link_chars, self._emph_chars, self._images = [], 0, 0, []
 
 
+def hidden_elements(root: etree._Element) -> set[etree._Element]:
+    """Elements under root that the page hides from its reader by their own markup, as Readability.js judges
+    visibility: the ``hidden`` attribute, an inline ``display:none`` / ``visibility:hidden`` (a 原标题 line, an app
+    promo, 正文已结束), ``aria-hidden="true"`` (an icon font's glyph). A hidden block of prose stays: a script shows
+    it (展开全文), and it is the article."""
+    found = set()
+    for value in _MAY_HIDE(root):
+        name = value.attrname
+        if not (name == "hidden" or (name == "aria-hidden" and value == "true")
+                or (name == "style" and _HIDING_STYLE.search(value))):
+            continue
+        el = value.getparent()
+        text = el.text_content()
+        if len(text) < HIDDEN_PROSE or count_punct(text) < 3:
+            found.add(el)
+    return found
+
+
 def page_lines(root: etree._Element) -> list[Line]:
     """The visible lines of the page under root, in reading order."""
     builder = _LineBuilder()
+    hidden = hidden_elements(root)
 
     flush, add_text = builder.flush, builder.add_text  # bound once: this runs for every element of the page
 
@@ -144,7 +173,7 @@ def page_lines(root: etree._Element) -> list[Line]:
         if not isinstance(tag, str):  # comments, processing instructions
             return
         tag = tag.lower()
-        if tag in SKIP_TAGS:
+        if tag in SKIP_TAGS or (hidden and el in hidden):
             return
         if tag == "br":
             flush()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -26,6 +27,13 @@ _BLOCK_PAGE = re.compile(
     r"访问过于频繁|请求过于频繁|访问受限|安全验证|人机验证|验证码|captcha|access denied|too many requests", re.I)
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+# A closing </body> or </html> before the end of the page: libxml2 drops all that follows (or leaves it outside
+# <body>), where a browser, by HTML's rules, goes on putting it in the body. Gov sites print one after the header.
+_CLOSE_BODY = re.compile(r"</(?:body|html)\s*>", re.I)
+# A paragraph that is nothing but a web address: what a broken page leaves where its text should be.
+_BARE_ADDRESS = re.compile(r"^(?:https?://|www\.)\S+$", re.I)
+_LD_TYPE = re.compile(r"ld\+json", re.I)
+_JSON_PAIR = re.compile(r'"([@\w]+)"\s*:\s*"([^"]{0,200})"')
 # libxml2 caps the tree at 255 levels whatever the page nests, which keeps the recursive line walk safe.
 
 
@@ -34,6 +42,8 @@ class Page:
     url: str
     decoded: DecodedPage
     root: etree._Element = field(repr=False)
+    # What field finders compute once per page and ask for more than once (hidden_dates), by their own key.
+    memo: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def host(self) -> str:
@@ -90,6 +100,46 @@ class Page:
         return None
 
     @cached_property
+    def itemprops(self) -> dict[str, str]:
+        """Microdata outside <meta>: ``<time itemprop=datePublished datetime=…>``, ``<span itemprop=…>text``; the
+        first of each name wins, its content or datetime attribute before its text."""
+        found: dict[str, str] = {}
+        if "itemprop" not in self.decoded.text:  # most pages hold none: a substring test saves a walk of the tree
+            return found
+        for el in self.root.xpath("//*[@itemprop and not(self::meta)]"):
+            key = el.get("itemprop", "").lower()
+            if key and key not in found:
+                value = clean_text(el.get("content") or el.get("datetime") or el.text_content())
+                if value and len(value) <= 200:  # a name for a whole block (articleBody) is not a value
+                    found[key] = value
+        return found
+
+    @cached_property
+    def linked_data(self) -> list[dict]:
+        """The JSON-LD objects of the page: each ``<script type=application/ld+json>``, its lists and ``@graph``
+        unfolded; a script that is not valid JSON gives its string pairs as one object, the first of each key."""
+        found: list[dict] = []
+
+        def add(value: object, depth: int) -> None:
+            if isinstance(value, list) and depth < 4:
+                for item in value:
+                    add(item, depth + 1)
+            elif isinstance(value, dict):
+                found.append(value)
+                if depth < 4:
+                    add(value.get("@graph"), depth + 1)
+
+        for script in self.root.iter("script"):
+            if script.text and _LD_TYPE.search(script.get("type") or ""):
+                try:
+                    add(json.loads(script.text, strict=False), 0)
+                except (ValueError, RecursionError):  # RecursionError: a hostile page's "[[[[…"
+                    # Hand-written JSON-LD is often invalid (a trailing comma, a stray quote): its "key": "value"
+                    # pairs are still read, as htmldate reads them.
+                    found.append({key: value for key, value in reversed(_JSON_PAIR.findall(script.text))})
+        return found
+
+    @cached_property
     def html_title(self) -> str:
         el = self.root.find(".//title")
         return clean_text(el.text_content()) if el is not None else ""
@@ -119,6 +169,9 @@ class Page:
 def parse_page(decoded: DecodedPage, url: str) -> Page:
     """Parse decoded text into a Page; raises NotAnArticle when there is no HTML document to read."""
     text = _CONTROL.sub("", _XML_DECL.sub("", decoded.text, count=1))
+    first_close = _CLOSE_BODY.search(text)
+    if first_close and _CLOSE_BODY.sub("", text[first_close.end():]).strip():
+        text = _CLOSE_BODY.sub("", text)  # the parser closes both at the end of the text, as a browser does
     if not text.strip():
         raise NotAnArticle("the body is empty", url)
     if "<" not in text[:5000]:
@@ -142,3 +195,8 @@ def looks_blocked(page: Page, body: bytes) -> bool:
 def short_and_blocked(page: Page, body: bytes, paragraphs: list[str]) -> bool:
     """An "article" of a few sentences that reads as a block page: a captcha served in place of a page."""
     return sum(map(len, paragraphs)) < SHORT_ARTICLE and looks_blocked(page, body)
+
+
+def only_addresses(paragraphs: list[str]) -> bool:
+    """A body that is nothing but web addresses: a broken page's leftovers (a URL in its footer), not an article."""
+    return bool(paragraphs) and all(_BARE_ADDRESS.match(p) for p in paragraphs)

@@ -12,7 +12,7 @@ from .decode import decode_html
 from .errors import NotAnArticle
 from .fields import is_date_line
 from .lines import BOILERPLATE, Line
-from .page import Page, parse_page
+from .page import Page, only_addresses, parse_page
 from .plugins import all_templates
 from .rules import SiteRules
 from .sites import article_page, identity_url, page_kind, place
@@ -96,6 +96,8 @@ def extract_article(page: Page, rules: SiteRules | None = None) -> Article:
         article.warnings.append(f"encoding: {page.decoded.replaced} undecodable bytes shown as \ufffd")
     if len(article.paragraphs) == 0:
         raise NotAnArticle("the body holds no paragraphs", page.url)
+    if only_addresses(article.paragraphs):
+        raise NotAnArticle("the body holds nothing but a web address (a broken page?)", page.url)
     return article
 
 

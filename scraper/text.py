@@ -98,6 +98,38 @@ def _to_iso(y, mo, d, h=None, mi=None, s=None, half=None, offset=None) -> tuple[
     return f"{moment:%Y-%m-%dT%H:%M:%S}+08:00", 2
 
 
+# A month and day with a time and no year ("10-08 12:00", "10月08日 12:00"): a portal's date line for this year's
+# stories. It says nothing alone; beside a full date the page holds elsewhere it gives that date's time of day.
+_YEARLESS = re.compile(
+    # A two-digit day may touch the hour: "10-08" and "12:00" in two elements read "10-0812:00".
+    r"(?<![\d/.\-年])(\d{1,2})\s*[-/月]\s*(\d{2}|\d(?!\d))(?![/.\-])\s*日?\s*(\d{1,2})\s*[:：]\s*(\d{2})"
+    r"(?:\s*[:：]\s*(\d{2}))?(?![\d:])")
+
+
+def find_yearless_dates(text: str) -> list[tuple[str, str, str, str, str | None]]:
+    """Every month-day-time without a year in text, as (month, day, hour, minute, second or None)."""
+    if not text or (":" not in text and "：" not in text):  # most lines hold no time; skip the regex
+        return []
+    return _YEARLESS.findall(text)
+
+
+def date_in_year(year: int, month: str, day: str, hour: str, minute: str, second: str | None = None
+                 ) -> tuple[str, int] | None:
+    """A yearless reading (find_yearless_dates) placed in year, as find_dates spells it."""
+    return _to_iso(year, month, day, hour, minute, second or None)
+
+
+def epoch_date(value: str) -> tuple[str, int] | None:
+    """A Unix time in seconds (10 digits) or milliseconds (13), which counts from UTC, in China time; None when it
+    is not one or falls outside 2000 to next year (a counter or an ID is not a date)."""
+    if not value.isdigit() or len(value) not in (10, 13):
+        return None
+    moment = datetime.fromtimestamp(int(value[:10]), UTC).astimezone(CHINA)
+    if not 2000 <= moment.year <= date.today().year + 1:
+        return None
+    return f"{moment:%Y-%m-%dT%H:%M:%S}+08:00", 2
+
+
 def most_precise(candidates: list[tuple[str, int]]) -> tuple[str, int] | None:
     """The most precise of several readings of the same publication time.
 
