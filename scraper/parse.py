@@ -96,8 +96,6 @@ def extract_article(page: Page, rules: SiteRules | None = None) -> Article:
         article.warnings.append(f"encoding: {page.decoded.replaced} undecodable bytes shown as \ufffd")
     if len(article.paragraphs) == 0:
         raise NotAnArticle("the body holds no paragraphs", page.url)
-    if only_addresses(article.paragraphs):
-        raise NotAnArticle("the body holds nothing but a web address (a broken page?)", page.url)
     return article
 
 
@@ -146,6 +144,8 @@ def reject_non_article(page: Page, fields: Fields, body_lines: list[Line]) -> No
     if short_linked >= 5 and short_linked >= 0.4 * len(written):
         raise NotAnArticle(f"{short_linked} of its {len(written)} body lines are short linked items (a listing "
                            "page?)", page.url, Kind.LISTING)
+    if only_addresses([line.text for line in written]):
+        raise NotAnArticle("the body holds nothing but a web address (a broken page?)", page.url)
     if not any(is_prose(line) for line in written):
         longest = max(len(line.text) for line in written)
         raise NotAnArticle(f"no prose in the body: {len(written)} line(s), the longest {longest} characters, "
