@@ -14,7 +14,7 @@ import re
 from pipelines.cjk import CJK
 
 from .lines import Line, is_post_signature
-from .text import AUTHOR_LABELS, EDITOR_LABELS, SOURCE_LABELS
+from .text import AUTHOR_LABELS, EDITOR_LABELS, SOURCE_LABELS, is_outlet
 
 # The commonest Chinese surnames; characters that more often begin an ordinary word (文, 国, 时, 明, 海…) are left
 # out, which loses a few real names and saves many false ones.
@@ -49,14 +49,6 @@ _BRACKETED = re.compile(r"[\[【]\s*([^\[\]【】]{2,12}?)\s*[\]】]")
 _DATE_LINE = re.compile(r"(?:19|20)\d\d\s*[年/.-]\s*\d{1,2}\s*[月/.-]\s*\d{1,2}")
 _NAME_SPLIT = re.compile(r"[\s、，,;；]+")  # not 和/与: they sit inside names (李和平) more often than between
 _SENTENCE = re.compile(r"[，。！？；：:]")
-
-
-# What ends the name of an outlet, not a person: 网易, 新浪新闻, 潮州日报, 央视频道, 某某客户端, 潮州发布.
-_OUTLET = re.compile(r"(?:网|报|社|台|刊|新闻|频道|客户端|杂志|在线|传媒|集团|中心|之声|号|发布)$")
-
-
-def is_outlet(name: str) -> bool:
-    return bool(_OUTLET.search(name))
 
 
 def looks_like_person(name: str) -> bool:

@@ -7,7 +7,6 @@ from difflib import SequenceMatcher
 
 from pipelines.cjk import count_cjk
 
-from .bylines import is_outlet
 from .lines import BOILERPLATE, Line, densest_run
 from .page import Page
 from .text import (
@@ -19,6 +18,7 @@ from .text import (
     epoch_date,
     find_dates,
     find_yearless_dates,
+    is_outlet,
     labelled_values,
     most_precise,
     pick_label,
@@ -27,7 +27,8 @@ from .text import (
 
 Found = tuple  # (value, rule)
 
-_TITLE_SEPARATORS = re.compile(r"\s*(?:[_|｜]|--|—|–|\s-\s|-(?=[^-]*(?:网|报|库|频道|首页|新闻)$))\s*")
+_TITLE_SEPARATORS = re.compile(
+    r"\s*(?:[_|｜]|--|—|–|\s-\s|(?<![A-Za-z0-9])-(?![A-Za-z0-9])(?=[^-]*(?:网|报|库|频道|首页|新闻)$))\s*")
 _BREADCRUMB_SPLIT = re.compile(r"\s*(?:>|＞|›|»|→|/|>>|－>)\s*")
 
 
@@ -39,7 +40,7 @@ def title_segments(page: Page) -> list[str]:
 
 # A suffix after a plain hyphen or a space: a section or an office ("…-要闻", "… 潮州市人民政府").
 _TITLE_SUFFIX = re.compile(r"(?:\s*-\s*|\s+)([^\s\d\-]{2,12})$")
-_OFFICE = re.compile(r"(?:政府|委员会|办公室|办公厅|局|厅|部|委|院|中心|门户|网站|官网|频道|栏目|专题|要闻|新闻)$")
+_OFFICE = re.compile(r"(?:政府|委员会|办公室|办公厅|局|厅|门户|网站|官网|频道|栏目|专题|要闻)$")
 
 
 def title_core(page: Page) -> str | None:
@@ -47,7 +48,7 @@ def title_core(page: Page) -> str | None:
     segments = title_segments(page)
     if not segments:
         return None
-    core = max(segments[:2], key=len) if len(segments[0]) < 4 else segments[0]
+    core = max(segments[:2], key=len) if len(segments[0]) <= 6 else segments[0]  # "图说洛阳| …": a column first
     m = _TITLE_SUFFIX.search(core)
     if m and len(core) - len(m.group(0)) >= 6 and (_OFFICE.search(m.group(1)) or "-" in m.group(0)):
         core = core[:m.start()]
@@ -69,12 +70,20 @@ def find_title(page: Page) -> Found:
     meta = page.meta("ArticleTitle", "og:title", "twitter:title")
     core = title_core(page)
     references = [r for r in (core, meta) if r]
+    full = page.html_title
+    longest = max((len(segment) for segment in title_segments(page)), default=0)
     best, best_score = None, 0.0
     for el in page.select("//h1|//h2|//h3|//*[contains(@class,'title') or contains(@id,'title')]"):
         text = clean_text(el.text_content())
         if not 4 <= len(text) <= 120 or BOILERPLATE.search(text):
             continue
         score = max((_likeness(text, r) for r in references), default=0.5 if el.tag == "h1" else 0.3)
+        if full and len(text) >= 0.6 * longest:
+            # A heading printed whole inside <title>, as long as its longest piece or near: the headline, however
+            # <title> is cut up around it (a subheading is a small part of it, and fails the length test).
+            inside = SequenceMatcher(None, text, full, autojunk=False).find_longest_match(
+                0, len(text), 0, len(full)).size / len(text)
+            score = max(score, inside)
         score += {"h1": 0.15, "h2": 0.1, "h3": 0.05}.get(el.tag, 0)
         if score > best_score:
             best, best_score = text, score

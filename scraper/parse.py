@@ -123,8 +123,19 @@ def same_page(a: str, b: str) -> bool:
 PROSE_CHARS, PROSE_PUNCT = 10, 2
 
 
+_SENTENCE_END = re.compile(r"[。！？!?；;：:，,、…]$")
+
+
 def is_prose(line: Line) -> bool:
     return len(line.text) - line.link_chars >= PROSE_CHARS and count_punct(line.text) >= PROSE_PUNCT
+
+
+def has_prose(lines: list[Line]) -> bool:
+    """A sentence or more: a line with two marks of punctuation, a long line that ends as a sentence does (a news
+    flash of one sentence), or two lines that end in a mark (a poem, a notice)."""
+    ended = [line for line in lines if line.link_density < 0.5 and _SENTENCE_END.search(line.text)]
+    return (any(is_prose(line) for line in lines) or any(len(line.text) >= 15 for line in ended)
+            or len(ended) >= 2)
 
 
 def reject_non_article(page: Page, fields: Fields, body_lines: list[Line]) -> None:
@@ -146,7 +157,7 @@ def reject_non_article(page: Page, fields: Fields, body_lines: list[Line]) -> No
                            "page?)", page.url, Kind.LISTING)
     if only_addresses([line.text for line in written]):
         raise NotAnArticle("the body holds nothing but a web address (a broken page?)", page.url)
-    if not any(is_prose(line) for line in written):
+    if not has_prose(written):
         longest = max(len(line.text) for line in written)
         raise NotAnArticle(f"no prose in the body: {len(written)} line(s), the longest {longest} characters, "
                            f"none a sentence (a listing or an index page?)", page.url, Kind.NO_ARTICLE)
@@ -165,6 +176,19 @@ def is_info_line(line: Line) -> bool:
 
 
 _NOT_WORDS = re.compile(r"[\W\d_]+")
+
+
+# The private-use code points icon fonts draw their glyphs with (a thumb, a share arrow): no text a reader reads.
+_ICON = re.compile(r"[\ue000-\uf8ff]")
+
+
+def is_counter(text: str) -> bool:
+    return len(text) <= 4 and not _NOT_WORDS.sub("", text)
+
+
+def is_icons(text: str) -> bool:
+    """A paragraph of icon-font glyphs and counters, with no word: "\ue600 12"."""
+    return bool(_ICON.search(text)) and not _NOT_WORDS.sub("", _ICON.sub("", text))
 
 
 def same_words(a: str, b: str | None) -> bool:
@@ -186,7 +210,7 @@ def clean_body(article: Article, lines: list[Line], base_url: str) -> None:
             continue
         if same_words(text, article.title) or text == article.subtitle or (BOILERPLATE.search(text) and len(text) < 80):
             continue
-        if line.link_density > 0.9 and len(text) < 40:
+        if (line.link_density > 0.9 and len(text) < 40) or is_icons(text):
             continue
         if is_info_line(line):
             continue
@@ -205,11 +229,11 @@ def clean_body(article: Article, lines: list[Line], base_url: str) -> None:
         article.paragraphs.append(text)
         if looks_like_heading(text, line.emphasised):
             article.headings.append(text)
-    # At the body's edges, a paragraph with no word in it is a counter or an arrow ("1", "0", "»"), not text; inside,
-    # it may be a list's number on a line of its own.
-    while article.paragraphs and not _NOT_WORDS.sub("", article.paragraphs[-1]):
+    # At the body's edges, a short paragraph with no word in it is a counter or an arrow ("1", "0", "»"), not text;
+    # inside, it may be a list's number on a line of its own.
+    while article.paragraphs and is_counter(article.paragraphs[-1]):
         article.paragraphs.pop()
-    while article.paragraphs and not _NOT_WORDS.sub("", article.paragraphs[0]):
+    while article.paragraphs and is_counter(article.paragraphs[0]):
         article.paragraphs.pop(0)
     if article.headings:
         article.field_rules.setdefault("headings", "anchor:numbered-or-bold-paragraph")

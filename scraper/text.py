@@ -10,8 +10,7 @@ from pipelines.times import CHINA
 
 # Indentation and invisible characters that pages use for layout, not content.
 _SPACE = re.compile(r"[\s\u3000\u00a0\u2002\u2003\u2009\u200b\u200c\u200d\ufeff]+")
-# Control characters, and the private-use code points icon fonts draw their glyphs with: no text a reader reads.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ue000-\uf8ff]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _CJK_CHAR = rf"[{CJK}，。：；！？、（）《》“”]"
 # A line break in the HTML source between two Chinese characters is the editor's wrapping, not a space.
 _WRAP_BETWEEN_CJK = re.compile(rf"(?<={_CJK_CHAR})[ \t]*[\r\n]+[ \t]*(?={_CJK_CHAR})")
@@ -230,9 +229,20 @@ _NOT_A_NAME = re.compile(r"https?:|www\.|\d{3,}|[。！？=\"<>]")
 # What a credit says when it names nobody.
 _NO_NAME = {"未知", "佚名", "不详", "暂无", "无", "匿名", "null", "None", "admin", "管理员", "本站", "本网",
             # … what a reporter did, after the names ("（记者 林晓 整合）") …
-            "整合", "综合", "编译", "整理", "报道",
+            "整合", "综合", "编译", "整理", "报道", "出自",
             # … and the widget words that stand beside a credit: 举报, 分享, 收藏
             "举报", "分享", "收藏", "打印", "关闭", "评论", "纠错", "关注", "投诉"}
+
+
+# What ends the name of an outlet, not a person: 网易, 新浪新闻, 潮州日报, 央视频道, 某某客户端, 潮州发布, 出版社.
+_OUTLET = re.compile(r"(?:网|报|社|台|刊|新闻|频道|客户端|杂志|在线|传媒|集团|中心|之声|号|发布)$")
+# Words that end like an outlet's name and are page furniture: a forecast, a download or follow button.
+_FURNITURE = re.compile(
+    r"^(?:关注|下载|打开|扫码|点击|进入|返回|订阅|更多)|^(?:天气预报|新闻中心|帮助中心|用户中心|个人中心)$")
+
+
+def is_outlet(name: str) -> bool:
+    return bool(_OUTLET.search(name)) and not _FURNITURE.search(name) and name not in _NO_NAME
 
 
 def split_names(value: str | None) -> list[str]:
@@ -253,7 +263,9 @@ def split_names(value: str | None) -> list[str]:
         for label in sorted(AUTHOR_LABELS, key=len, reverse=True):
             if part.startswith(label) and len(part) > len(label) + 1:
                 part = part[len(label):].lstrip(":：")
-        if not part or part in _ALL_LABELS or part in _NO_NAME or _NOT_A_NAME.search(part) or len(part) > 20:
+        part = part.strip("[]【】")
+        if (not part or part in _ALL_LABELS or part in _NO_NAME or _NOT_A_NAME.search(part) or len(part) > 20
+                or (is_outlet(part) and len(part) > 2)):  # "作者：赵婕 出自[人民文学出版社]": a publisher
             continue
         if part not in names:
             names.append(part)

@@ -167,12 +167,53 @@ def test_the_body_ends_where_the_text_ends(tail):
     assert article.paragraphs == [p.strip("　") for p in PARAGRAPHS]
 
 
-def test_icon_glyphs_from_private_use_code_points_are_no_text():
-    body = [PARAGRAPHS[0] + "\ue600", *PARAGRAPHS[1:]]
+def test_paragraphs_of_icon_glyphs_from_private_use_code_points_are_no_text():
+    body = [PARAGRAPHS[0], "\ue600 12", "\ue61f", *PARAGRAPHS[1:], "\ue602 分享"[:1]]
     article = parse_article(page(info="2020-10-13 11:13 来源：潮州日报", body=body), URL)
-    assert article.paragraphs[0] == PARAGRAPHS[0].strip("　")
+    assert article.paragraphs == [p.strip("　") for p in PARAGRAPHS]
 
 
 def test_a_second_role_between_the_names_is_no_name():
     from scraper.bylines import reporter_byline
     assert reporter_byline("南方+记者 黄晓琳 通讯员 陈思远") == ["黄晓琳", "陈思远"]
+
+
+# -- what a second reader found the first round of these rules got wrong --------------------------------------
+
+@pytest.mark.parametrize("title_tag, h1, expected", [
+    ("图说洛阳| 洛阳职业技术学院：剪“廉洁窗花” 过廉洁之年 河南日报网-河南日报官网",
+     "洛阳职业技术学院：剪“廉洁窗花” 过廉洁之年", "洛阳职业技术学院：剪“廉洁窗花” 过廉洁之年"),
+    ("COVID-19疫苗接种指南发布_潮州日报", "COVID-19疫苗接种指南发布", "COVID-19疫苗接种指南发布"),
+    ("一带一路-中欧班列开行超万列_潮州日报", "一带一路-中欧班列开行超万列", "一带一路-中欧班列开行超万列"),
+    ("深圳地铁14号线开通 直达坪山中心", None, "深圳地铁14号线开通 直达坪山中心"),
+    ("COVID-19疫苗接种指南发布_潮州日报", None, "COVID-19疫苗接种指南发布"),
+])
+def test_a_title_cut_up_around_the_headline_still_gives_the_headline(title_tag, h1, expected):
+    assert parse_article(title_page(title_tag, h1), URL).title == expected
+
+
+@pytest.mark.parametrize("body", [
+    ["潮州市气象台10月13日11时发布暴雨红色预警信号。"],
+    ["床前明月光，", "疑是地上霜。", "举头望明月，", "低头思故乡。"],
+    ["各县（区）人民政府：", "经市政府同意，现将国庆节放假安排通知如下", "10月1日至7日放假调休，共7天。"],
+], ids=["news flash", "poem", "notice"])
+def test_a_short_flash_a_poem_or_a_notice_is_an_article(body):
+    assert parse_article(page(info="2020-10-13 11:13 来源：潮州日报", body=body), URL).paragraphs
+
+
+def test_a_forums_software_credits_are_no_author():
+    head = '<meta name="author" content="Discuz! Team and Comsenz UI Team">'
+    assert parse_article(page(info="2020-10-13 11:13", head=head), URL).authors == []
+    head = '<meta property="article:author" content="Jane Smith">'
+    assert parse_article(page(info="2020-10-13 11:13", head=head), URL).authors == ["Jane Smith"]
+
+
+@pytest.mark.parametrize("link", ["举报", "关注公众号", "下载客户端", "天气预报", "新闻中心"])
+def test_a_toolbar_word_beside_the_date_is_no_source(link):
+    info = f'<span>2020-10-13 11:13</span><a href="#">{link}</a>'
+    assert parse_article(page(info=info), URL).source is None
+
+
+def test_a_publisher_after_the_author_is_no_author():
+    info = "2020-10-13 11:13 作者： 赵婕 出自[人民文学出版社]"
+    assert parse_article(page(info=info), URL).authors == ["赵婕"]

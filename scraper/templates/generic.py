@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from ..bylines import find_byline, is_outlet, looks_like_person
+from ..bylines import find_byline, looks_like_person
 from ..fields import (
     authors_of,
     credits_in,
@@ -19,9 +19,9 @@ from ..fields import (
     source_of,
 )
 from ..hookspecs import hookimpl
-from ..lines import Line, extend_over_insert, line_score, trim_run
+from ..lines import BOILERPLATE, Line, extend_over_insert, line_score, trim_run
 from ..page import Page
-from ..text import author_credits, find_dates, labelled_values, split_names
+from ..text import author_credits, find_dates, is_outlet, labelled_values, split_names
 from . import Fields, Template
 
 
@@ -35,6 +35,9 @@ def _credit_inside(lines: list[Line], body: tuple[int, int]) -> bool:
 
 
 _DIGIT = re.compile(r"\d")
+# A person's name in Latin letters: two to four capitalised words ("Jane Smith"), never a team or a product.
+_LATIN_PERSON = re.compile(r"^(?!.*\b(?:Team|CMS|Inc|Ltd|Admin|admin|Webmaster|webmaster|Group|Studio)\b)"
+                           r"[A-Z][a-z]+(?:[ .-][A-Z][a-z]+){1,3}$")
 
 
 def unlabelled_source(lines: list[Line]) -> str | None:
@@ -44,21 +47,24 @@ def unlabelled_source(lines: list[Line]) -> str | None:
         if len(line.text) > 80 or not find_dates(line.text) or labelled_values(line.credits):
             continue
         for piece in (*line.pieces, *line.text.split()):
-            if 2 <= len(piece) <= 15 and not find_dates(piece) and is_outlet(piece) and not _DIGIT.search(piece):
+            if (2 <= len(piece) <= 15 and not find_dates(piece) and is_outlet(piece) and not _DIGIT.search(piece)
+                    and not BOILERPLATE.search(piece)):
                 return piece
     return None
 
 
 def meta_authors(page: Page, source: str | None) -> list[str]:
     """The author a page's metadata names, when that is a person: NetEase puts its own name there, Sina the
-    outlet it took the story from; neither the site, the source, nor any outlet is an author."""
-    named = page.meta("article:author", "byline", "author")
+    outlet it took the story from, a forum its software's credits ("Discuz! Team"); neither the site, the source,
+    an outlet nor a team is an author. A Latin name counts only from article:author or byline, and only whole."""
+    outlets = {source, page.meta("og:site_name", "application-name", "ContentSource", "source", "generator")}
+    named = page.meta("article:author", "byline")
+    if named and named.isascii():
+        return [named] if _LATIN_PERSON.match(named) and named not in outlets else []
+    named = named or page.meta("author")
     if not named:
         return []
-    outlets = {source, page.meta("og:site_name", "application-name", "ContentSource", "source")}
-    names = [n for n in split_names(named) if n not in outlets and not is_outlet(n)]
-    # A Chinese name must look like one (a common surname, two to four characters); a Latin one is let be.
-    return [n for n in names if looks_like_person(n) or n.isascii()]
+    return [n for n in split_names(named) if n not in outlets and not is_outlet(n) and looks_like_person(n)]
 
 
 def extract_fields(page: Page, fields: Fields | None = None, rule_prefix: str = "generic") -> Fields:
