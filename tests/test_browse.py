@@ -12,7 +12,9 @@ import lxml.html
 import pytest
 
 from browse.metadata import TABLES
+from scraper.importer import import_files
 from tests.browse_helpers import HOSTILE_URL, PWNED, REFERENCE_URL, article_id, get
+from tests.warc_helpers import reference_html, write_warc
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 BILINGUAL = re.compile(r"[\u4e00-\u9fff].*·.*[A-Za-z]")
@@ -199,6 +201,26 @@ def test_capture_replay_runs_nothing(archive, hostile_id, reference_id):
     assert "default-src 'none'" in page.headers["content-security-policy"]
     assert reference.status_code == 200 and "发挥政治统领作用" in reference.text
     assert missing.status_code == 404
+
+
+def test_capture_replay_names_the_charset_the_parser_read_it_with(tmp_path):
+    """A GBK page served as bare text/html, no <meta charset> either: a browser guesses (mojibake in Chromium); the
+    replay names the encoding the parser chose, and a header that named another is corrected the same way."""
+    html = re.sub(rb"<meta[^>]*charset[^>]*>", b"", reference_html()).decode("utf-8").encode("gbk")
+    lying = REFERENCE_URL.replace("000001", "000002")
+    warc = write_warc(tmp_path / "gbk.warc.gz", [(REFERENCE_URL, "text/html", html),
+                                                  (lying, "text/html; charset=utf-8", html)])
+    path = tmp_path / "archive.db"
+    assert not import_files(str(path), [str(warc)], drift_check=False).errors
+    conn = sqlite3.connect(path)
+    captures = conn.execute("select a.capture_id, a.encoding from articles a order by a.url").fetchall()
+    conn.close()
+    assert [encoding for _, encoding in captures] == ["gb18030", "gb18030"]
+    bare, lied = get(path, *(f"/archive/captures/{capture}/replay" for capture, _ in captures))
+    for response in (bare, lied):
+        assert response.status_code == 200
+        assert response.headers["content-type"] == "text/html; charset=gb18030"
+        assert "发挥政治统领作用".encode("gbk") in response.content  # the bytes as fetched, not re-encoded
 
 
 @pytest.mark.parametrize(("query", "first_title"), [
