@@ -376,3 +376,19 @@ def test_readme_screenshots_exist():
     assert len(images) >= 5
     for image in images:
         assert (root / image).is_file(), image
+
+
+def test_readers_tables_come_first_the_licence_once_and_facets_in_both_languages(archive):
+    front, database, articles = get(archive, "/", "/archive", "/archive/articles")
+    front_tables = [a.text for a in lxml.html.fromstring(front.text).cssselect("p.chaozhou-tables a, h2 ~ p a")
+                    if re.fullmatch(r"/archive/\w+", a.get("href", ""))]
+    database_tables = [a.text for a in lxml.html.fromstring(database.text).cssselect("div.db-table h3 a")]
+    for tables in (front_tables, database_tables):
+        assert tables[0] == "articles", tables
+        assert {"captures", "runs", "run_health"} <= set(tables[tables.index("article_versions"):]), tables
+    for page in (front, database, articles):
+        assert page.text.count("本存档仅供研究与学习") == 1
+    headings = [re.sub(r"\s+", " ", p.text_content()).strip() for p in
+                lxml.html.fromstring(articles.text).cssselect("p.facet-info-name strong")]
+    assert [h.rsplit(" ", 1)[0] for h in headings] == [
+        "年份 · year", "来源 · source", "栏目 · column", "作者 · author", "文库 · collection"], headings
