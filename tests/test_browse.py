@@ -234,7 +234,7 @@ def test_search_canned_query_ranks_and_snips(archive, query, first_title):
     assert response.status_code == 200, response.text
     rows = response.json()["rows"]
     assert rows and rows[0]["title"] == first_title
-    assert [r["rank"] for r in rows] == sorted(r["rank"] for r in rows)
+    assert [r["rank"] for r in rows] == list(range(1, len(rows) + 1))  # a place in the list, no raw bm25 score
     assert f"【{query}】" in rows[0]["snippet"]
     page = get(archive, f"/archive/search?q={query}")
     assert f'href="/archive/articles/{rows[0]["article_id"]}/read"' in page.text  # titles link to the article
