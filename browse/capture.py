@@ -2,7 +2,9 @@
 
 The response body is read from its WARC record (file and offset in ``captures``; a revisit record is followed to
 an earlier capture of the same payload) or from the saved HTML file an import read, if the file still has the
-recorded digest. It is served with its captured Content-Type under a Content-Security-Policy ``sandbox`` with
+recorded digest. It is served with its captured Content-Type, its charset the one the parser decoded the page
+with (``articles.encoding``): a page stored with no charset, or a wrong one, reads in the browser as it was
+archived rather than as the browser guesses. It is served under a Content-Security-Policy ``sandbox`` with
 no sources allowed: the page is shown as text and layout only, its scripts never run, and it fetches nothing
 (not even from the original site), so opening an archived page neither runs a hostile page's code nor tells
 anyone it was read.
@@ -28,6 +30,10 @@ from .archive import archive_database, row_id
 
 CSP = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'none'"
 TOO_LARGE = f"its stored body is over the {MAX_BODY_BYTES:,}-byte cap"
+# Python's names for the encodings the parser may choose where the browser's (WHATWG) label differs; the others
+# (utf-8, gb18030, gbk, big5, shift_jis, cp1252, iso8859-1, koi8-r, ...) browsers already know.
+BROWSER_LABELS = {"euc_jp": "euc-jp", "euc_kr": "euc-kr", "iso2022_jp": "iso-2022-jp", "mac-roman": "macintosh",
+                  "utf-16-le": "utf-16le", "utf-16-be": "utf-16be"}
 
 
 class NotReplayable(Base400):
@@ -75,6 +81,24 @@ def read_capture(row: dict, directory: Path) -> tuple[str | None, bytes] | None:
     return None
 
 
+def with_charset(content_type: str | None, encoding: str | None) -> str:
+    """content_type with its charset set to the encoding the archive read the page with, when there is one."""
+    content_type = content_type or ("text/html" if encoding else "application/octet-stream")
+    if not encoding:
+        return content_type
+    kept = [p.strip() for p in content_type.split(";")[1:] if not p.strip().lower().startswith("charset=")]
+    label = BROWSER_LABELS.get(encoding.lower(), encoding.lower())
+    return "; ".join([content_type.split(";")[0].strip(), *kept, f"charset={label}"])
+
+
+async def read_encoding(db, capture_ids: list[int]) -> str | None:
+    """The encoding the parser decoded these captures' payload with (one payload: a capture and its revisits)."""
+    marks = ", ".join("?" * len(capture_ids))
+    row = (await db.execute(f"select encoding from articles where capture_id in ({marks}) and encoding is not null "
+                            "limit 1", capture_ids)).first()
+    return row["encoding"] if row else None
+
+
 async def capture_view(datasette, request):
     db = await archive_database(datasette, request, table="captures")
     capture_id = row_id(request.url_vars["id"])
@@ -96,7 +120,8 @@ async def capture_view(datasette, request):
             continue
         if found and found[1]:
             content_type, body = found
-            return Response(body, content_type=content_type or "application/octet-stream", headers={
+            encoding = await read_encoding(db, [capture_id, candidate["id"]])
+            return Response(body, content_type=with_charset(content_type, encoding), headers={
                 "Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff",
                 "Referrer-Policy": "no-referrer", "Cache-Control": "max-age=3600"})
     if refused:

@@ -25,12 +25,14 @@ _QUERY_BITS = re.compile(r'\s+|(".*?")')  # Datasette's own query splitting: whi
 # A Chinese (or Japanese) character on its own, or a run of letters and digits.
 _TOKEN = re.compile(f"[{CJK}]|[^\\W_{CJK}]+")
 
-# The inner query ranks and limits on the index alone; the body is read (and a snippet cut) for 50 rows only.
+# rank is the place in the list (1 = most relevant), not the bm25 score, which means nothing to a reader
+# (-2.0078e-06). The inner query ranks and limits on the index alone; the body is read (and a snippet cut) for
+# 50 rows only.
 # An empty query (blanks and quotes only) is an FTS5 syntax error: the constant test before it skips the MATCH.
 SEARCH_SQL = """select
   a.id as article_id, a.title, a.published_at, s.name as source, a.column,
   chaozhou_snippet(a.body, :q) as snippet,
-  hit.rank
+  row_number() over (order by hit.rank) as rank
 from (
   select rowid, bm25(articles_fts, 10.0, 5.0, 3.0, 1.0) as rank
   from articles_fts
@@ -58,7 +60,8 @@ QUERIES = {
     "search": {
         "title": "按相关度检索 · Search by relevance",
         "description": "输入词语（一至四个汉字或更多），按相关度排列，附正文摘要。"
-                       " Articles matching q, most relevant first (bm25; title hits weigh most), with a snippet.",
+                       " Articles matching q, most relevant first (bm25; title hits weigh most; rank 1 is the best"
+                       " match), with a snippet.",
         "sql": SEARCH_SQL,
         "hide_sql": True,
     },

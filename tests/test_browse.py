@@ -12,7 +12,9 @@ import lxml.html
 import pytest
 
 from browse.metadata import TABLES
+from scraper.importer import import_files
 from tests.browse_helpers import HOSTILE_URL, PWNED, REFERENCE_URL, article_id, get
+from tests.warc_helpers import reference_html, write_warc
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 BILINGUAL = re.compile(r"[\u4e00-\u9fff].*·.*[A-Za-z]")
@@ -201,6 +203,26 @@ def test_capture_replay_runs_nothing(archive, hostile_id, reference_id):
     assert missing.status_code == 404
 
 
+def test_capture_replay_names_the_charset_the_parser_read_it_with(tmp_path):
+    """A GBK page served as bare text/html, no <meta charset> either: a browser guesses (mojibake in Chromium); the
+    replay names the encoding the parser chose, and a header that named another is corrected the same way."""
+    html = re.sub(rb"<meta[^>]*charset[^>]*>", b"", reference_html()).decode("utf-8").encode("gbk")
+    lying = REFERENCE_URL.replace("000001", "000002")
+    warc = write_warc(tmp_path / "gbk.warc.gz", [(REFERENCE_URL, "text/html", html),
+                                                  (lying, "text/html; charset=utf-8", html)])
+    path = tmp_path / "archive.db"
+    assert not import_files(str(path), [str(warc)], drift_check=False).errors
+    conn = sqlite3.connect(path)
+    captures = conn.execute("select a.capture_id, a.encoding from articles a order by a.url").fetchall()
+    conn.close()
+    assert [encoding for _, encoding in captures] == ["gb18030", "gb18030"]
+    bare, lied = get(path, *(f"/archive/captures/{capture}/replay" for capture, _ in captures))
+    for response in (bare, lied):
+        assert response.status_code == 200
+        assert response.headers["content-type"] == "text/html; charset=gb18030"
+        assert "发挥政治统领作用".encode("gbk") in response.content  # the bytes as fetched, not re-encoded
+
+
 @pytest.mark.parametrize(("query", "first_title"), [
     ("党建", "潮州市召开市直机关党建工作座谈会"),
     ("疫", "发挥政治统领作用 强化机关政治建设"),
@@ -212,7 +234,7 @@ def test_search_canned_query_ranks_and_snips(archive, query, first_title):
     assert response.status_code == 200, response.text
     rows = response.json()["rows"]
     assert rows and rows[0]["title"] == first_title
-    assert [r["rank"] for r in rows] == sorted(r["rank"] for r in rows)
+    assert [r["rank"] for r in rows] == list(range(1, len(rows) + 1))  # a place in the list, no raw bm25 score
     assert f"【{query}】" in rows[0]["snippet"]
     page = get(archive, f"/archive/search?q={query}")
     assert f'href="/archive/articles/{rows[0]["article_id"]}/read"' in page.text  # titles link to the article
@@ -354,3 +376,19 @@ def test_readme_screenshots_exist():
     assert len(images) >= 5
     for image in images:
         assert (root / image).is_file(), image
+
+
+def test_readers_tables_come_first_the_licence_once_and_facets_in_both_languages(archive):
+    front, database, articles = get(archive, "/", "/archive", "/archive/articles")
+    front_tables = [a.text for a in lxml.html.fromstring(front.text).cssselect("p.chaozhou-tables a, h2 ~ p a")
+                    if re.fullmatch(r"/archive/\w+", a.get("href", ""))]
+    database_tables = [a.text for a in lxml.html.fromstring(database.text).cssselect("div.db-table h3 a")]
+    for tables in (front_tables, database_tables):
+        assert tables[0] == "articles", tables
+        assert {"captures", "runs", "run_health"} <= set(tables[tables.index("article_versions"):]), tables
+    for page in (front, database, articles):
+        assert page.text.count("本存档仅供研究与学习") == 1
+    headings = [re.sub(r"\s+", " ", p.text_content()).strip() for p in
+                lxml.html.fromstring(articles.text).cssselect("p.facet-info-name strong")]
+    assert [h.rsplit(" ", 1)[0] for h in headings] == [
+        "年份 · year", "来源 · source", "栏目 · column", "作者 · author", "文库 · collection"], headings

@@ -186,14 +186,14 @@ def test_author_facet_reads_the_search_index_only_when_the_search_is_the_only_fi
     assert (not reads_articles(authors) and "articles_fts" in authors) == from_index, authors
 
 
-def test_headings_read_as_datasette_heads_its_own_facets(archive):
+def test_headings_name_each_facet_in_both_languages(archive):
     async def run():
         return await Datasette([str(archive)]).client.get("/archive/articles?_search=党建")
     page = asyncio.run(run())
     assert page.status_code == 200
     headings = {" ".join((e.text or "").split()) for e in lxml.html.fromstring(page.text).cssselect(
         ".facet-info strong")}
-    assert {"collection", "column", "source_id", "year (year)", "author (author)"} <= headings, headings
+    assert {"文库 · collection", "栏目 · column", "来源 · source", "年份 · year", "作者 · author"} <= headings, headings
 
 
 def test_facet_links_work_under_a_base_url(archive):
