@@ -14,6 +14,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
+from pathlib import Path
 from typing import BinaryIO, NoReturn
 
 import click
@@ -99,6 +100,12 @@ def read_page(page: str | None, sample: bool) -> bytes:
         raise click.BadParameter(f"cannot read {page}: {exc.strerror}", param_hint="PAGE") from None
 
 
+def file_url(path: str) -> str:
+    """The file: URL of a saved page, from any path (an absolute one kept no extra slash, a relative one its
+    folder)."""
+    return Path(path).resolve().as_uri()
+
+
 def write_out(text: str) -> None:
     sys.stdout.buffer.write(text.encode("utf-8"))
     sys.stdout.buffer.flush()
@@ -119,7 +126,7 @@ def parse(page, url, content_type, fmt, sample, rules):
     from .multipage import parse_article_pages
 
     data = read_page(page, sample)
-    url = url or (SAMPLE_URL if sample else f"file:///{page if page and page != '-' else 'stdin'}")
+    url = url or (SAMPLE_URL if sample else file_url(page if page and page != "-" else "stdin"))
     try:
         article = parse_article_pages(data, url, content_type, rules=rules)
     except NotAnArticle as exc:
@@ -302,7 +309,7 @@ def doctor(target, url, content_type, rules):
             fail(str(exc))
     else:
         data = read_page(target, False)
-        url = url or f"file:///{target}"
+        url = url or file_url(target)
     try:
         diagnosis = diagnose(data, url, content_type, rules)
     except NotAnArticle as exc:

@@ -75,3 +75,26 @@ def test_unknown_option_is_a_usage_error():
 def test_console_script_is_installed():
     result = subprocess.run([sys.executable, "-m", "scraper", "--version"], capture_output=True, text=True)
     assert result.returncode == 0 and "scraper" in result.stdout
+
+
+def test_a_saved_page_is_named_by_its_file_url_with_three_slashes(tmp_path, monkeypatch):
+    """A page's URL is its file: URL (RFC 8089), from an absolute or a relative path: never `file:////…` nor
+    one that names the file's folder as a host or drops it."""
+    from importlib import resources
+    from pathlib import Path
+
+    folder = tmp_path / "saved pages"
+    folder.mkdir()
+    page = folder / "p.html"
+    page.write_bytes(resources.files("scraper").joinpath("samples/reference-article.html").read_bytes())
+    expected = page.resolve().as_uri()
+    assert expected.startswith("file:///") and not expected.startswith("file:////")
+    monkeypatch.chdir(folder)
+    for path in (str(page), "p.html", str(Path("..") / "saved pages" / "p.html")):
+        parsed = run("parse", path)
+        assert parsed.exit_code == 0, parsed.output
+        assert json.loads(parsed.stdout)["url"] == expected
+        diagnosed = run("doctor", path)
+        assert diagnosed.exit_code == 0, diagnosed.output
+        assert diagnosed.stdout.splitlines()[0] == f"page: {expected}"
+        assert "file:////" not in diagnosed.stdout
