@@ -84,7 +84,8 @@ def cli():
     """Archive the 潮州库: fetch, parse and store its articles in SQLite for Datasette."""
 
 
-def read_page(page: str | None, sample: bool) -> bytes:
+def read_page(page: str | None, sample: bool, argument: str = "PAGE") -> bytes:
+    """The saved page's bytes; a bad one is a usage error naming the command's own ``argument``."""
     if sample:
         return resources.files("scraper").joinpath("samples/reference-article.html").read_bytes()
     if page is None:
@@ -95,9 +96,9 @@ def read_page(page: str | None, sample: bool) -> bytes:
         with open(page, "rb") as f:
             return f.read()
     except IsADirectoryError:
-        raise click.BadParameter(f"{page} is a directory, not a saved page", param_hint="PAGE") from None
+        raise click.BadParameter(f"{page} is a directory, not a saved page", param_hint=argument) from None
     except OSError as exc:
-        raise click.BadParameter(f"cannot read {page}: {exc.strerror}", param_hint="PAGE") from None
+        raise click.BadParameter(f"cannot read {page}: {exc.strerror}", param_hint=argument) from None
 
 
 def file_url(path: str) -> str:
@@ -308,7 +309,7 @@ def doctor(target, url, content_type, rules):
         except ScraperError as exc:
             fail(str(exc))
     else:
-        data = read_page(target, False)
+        data = read_page(target, False, "TARGET")
         url = url or file_url(target)
     try:
         diagnosis = diagnose(data, url, content_type, rules)

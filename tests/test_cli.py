@@ -98,3 +98,16 @@ def test_a_saved_page_is_named_by_its_file_url_with_three_slashes(tmp_path, monk
         assert diagnosed.exit_code == 0, diagnosed.output
         assert diagnosed.stdout.splitlines()[0] == f"page: {expected}"
         assert "file:////" not in diagnosed.stdout
+
+
+def test_every_command_names_its_own_argument_in_an_error(tmp_path):
+    """`doctor TARGET` says TARGET, `parse PAGE` says PAGE: the name the usage line just showed."""
+    for command, argument in (("parse", "PAGE"), ("doctor", "TARGET")):
+        for path in (str(tmp_path), str(tmp_path / "missing.html")):
+            result = run(command, path)
+            assert result.exit_code == 2
+            error = [line for line in result.stderr.splitlines() if line.startswith("Error")]
+            assert len(error) == 1 and f"for {argument}:" in error[0] and path in error[0], result.stderr
+            assert argument in result.stderr.splitlines()[0]  # the usage line
+            other = {"PAGE", "TARGET"} - {argument}
+            assert not any(name in error[0] for name in other)
