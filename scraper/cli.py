@@ -25,8 +25,8 @@ from pipelines.warc import warc_directory
 
 from . import MAX_LISTING_PAGES, MAX_PAGES_PER_LISTING, __version__
 from .console import format_text, progress_printer
-from .errors import NotAnArticle, ScraperError
-from .serving import run_datasette, uri_safe_path
+from .errors import NotAnArticle, PortBusy, ScraperError
+from .serving import check_port, run_datasette, uri_safe_path
 
 SAMPLE_URL = "https://gdxk.southcn.com/cz/llwzllzz/content/post_000001.html"
 
@@ -221,7 +221,7 @@ def crawl(urls, db_path, init, warc_dir, delay, max_articles, max_requests, max_
     progress = progress_printer()
     # The sample's server is this process's own, on 127.0.0.1: the crawl may connect there because its start
     # URL names that address (scraper.netguard), as for any crawl pointed at a local mirror, and needs no pause.
-    with storage_errors(), sample_errors(), (serving_sample() if sample else nullcontext()) as sample_url:
+    with storage_errors(), port_errors(), (serving_sample() if sample else nullcontext()) as sample_url:
         options = CrawlOptions(start_urls=[sample_url] if sample else list(urls) or [DEFAULT_START],
                                db_path=db_path, warc_dir=warc_dir, delay=0 if sample else delay,
                                max_articles=max_articles, max_requests=max_requests,
@@ -238,11 +238,11 @@ def crawl(urls, db_path, init, warc_dir, delay, max_articles, max_requests, max_
 
 
 @contextmanager
-def sample_errors():
-    from .errors import SamplePortBusy
+def port_errors():
+    """A port the sample site or Datasette cannot listen on: one line, exit code 1."""
     try:
         yield
-    except SamplePortBusy as exc:
+    except PortBusy as exc:
         fail(str(exc))
 
 
@@ -340,6 +340,8 @@ def serve(db_path, port, host, datasette_args):
         open_archive(db_path, create=False).close()  # upgrade an older schema, and WAL mode, before serving
     except StorageError as exc:
         fail(str(exc))
+    with port_errors():
+        check_port(host, port, datasette_args)
     with uri_safe_path(db_path) as path:
         code = run_datasette(path, host, port, list(datasette_args))
     sys.exit(code)

@@ -111,3 +111,20 @@ def test_every_command_names_its_own_argument_in_an_error(tmp_path):
             assert argument in result.stderr.splitlines()[0]  # the usage line
             other = {"PAGE", "TARGET"} - {argument}
             assert not any(name in error[0] for name in other)
+
+
+def test_serve_on_a_taken_port_says_so_in_one_line(sample_archive):
+    """A port another server listens on: one line naming the address and what to do, exit 1, through the
+    installed command (uvicorn logged four lines of its own, then exited 1)."""
+    import shutil
+    import socket
+
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        result = subprocess.run([shutil.which("scraper"), "serve", "--db", str(sample_archive), "--port", str(port)],
+                                capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [f"Error: cannot listen on 127.0.0.1:{port}: Address already in use "
+                                          "(another server is using it: stop it, or give --port)"]
