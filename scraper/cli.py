@@ -190,12 +190,15 @@ def import_(files, db_path, init, url, sample, drift_check, rules):
               help="Fetch at most this many listing pages per run; the rest wait for the next run")
 @click.option("--recheck-days", type=click.FloatRange(min=0), default=3.0, show_default=True,
               help="Re-check articles published this recently with a conditional GET")
+@click.option("--proxy", metavar="URL",
+              help="Send every request through this HTTP proxy (http://host:port); the environment's proxy "
+                   "settings are never used")
 @click.option("--sample", is_flag=True,
               help="Crawl the bundled sample pages, served on 127.0.0.1 by this command (no network needed)")
 @drift_check_option
 @rules_option
 def crawl(urls, db_path, init, warc_dir, delay, max_articles, max_requests, max_pages_per_listing,
-          max_listing_pages, recheck_days, sample, drift_check, rules):
+          max_listing_pages, recheck_days, proxy, sample, drift_check, rules):
     """Crawl the 潮州库 (or the collection, column or article at URLS) into the archive.
 
     Exit codes: 0 done, 1 some pages failed, 2 usage error or another crawl or a reparse running, 3 the site is
@@ -210,14 +213,14 @@ def crawl(urls, db_path, init, warc_dir, delay, max_articles, max_requests, max_
 
     if sample and urls:
         raise click.UsageError("--sample crawls the bundled sample; give no URLS with it")
-    for url in urls:
+    for url, hint in [*((url, "URLS") for url in urls), *([(proxy, "--proxy")] if proxy else [])]:
         try:
             parts = urlsplit(url)
             parts.port  # noqa: B018 - reading it checks it ("http://host:99999/" is no URL)
         except ValueError:
             parts = None
         if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-            raise click.BadParameter(f"{url!r} is not an http(s) URL", param_hint="URLS")
+            raise click.BadParameter(f"{url!r} is not an http(s) URL", param_hint=hint)
     progress = progress_printer()
     # The sample's server is this process's own, on 127.0.0.1: the crawl may connect there because its start
     # URL names that address (scraper.netguard), as for any crawl pointed at a local mirror, and needs no pause.
@@ -226,7 +229,8 @@ def crawl(urls, db_path, init, warc_dir, delay, max_articles, max_requests, max_
                                db_path=db_path, warc_dir=warc_dir, delay=0 if sample else delay,
                                max_articles=max_articles, max_requests=max_requests,
                                max_pages_per_listing=max_pages_per_listing, max_listing_pages=max_listing_pages,
-                               recheck_days=recheck_days, drift_check=drift_check, init=init, rules=rules)
+                               recheck_days=recheck_days, drift_check=drift_check, init=init, rules=rules,
+                               proxy=proxy)
         result = run_crawl(options, progress)
     progress(None)
     if result.stopped is Status.REFUSING:
