@@ -13,6 +13,7 @@ an apostrophe, so that a hostile page cannot put a live formula into the reader'
 from __future__ import annotations
 
 import csv
+import datetime
 import json
 import re
 import sqlite3
@@ -50,6 +51,13 @@ def where_sql(since: str | None) -> tuple[str, list]:
         return "", []
     if not SINCE.match(since):
         raise ExportError(f"--since {since!r}: give a date as YYYY-MM-DD (or YYYY-MM, or YYYY)")
+    # The dates are compared as text, so 2020-13 would quietly pick some rows: the date must be one.
+    year, month, day = (since.split("-") + ["01", "01"])[:3]
+    try:
+        datetime.date(int(year), int(month), int(day))
+    except ValueError:
+        raise ExportError(f"--since {since!r}: there is no such date (a month is 01-12, a day 01-31 and in "
+                          "its month)") from None
     return "where a.published_at >= ?", [since]
 
 

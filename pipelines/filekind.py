@@ -28,6 +28,11 @@ _SLACK = 64
 _CDX_LINE = re.compile(rb"^(?: ?CDX [A-Za-z ]+\r?\n|\S+ \d{14} )")  # a CDX header, or SURT + timestamp (CDXJ too)
 _CONTENT_LENGTH = re.compile(rb"\r\ncontent-length:[ \t]*(\d+)[ \t]*\r\n", re.I)
 _HTML_START = (b"<", b"\xff\xfe<", b"\xfe\xff\x00<")  # markup, in an ASCII-compatible encoding or UTF-16
+# An element only HTML has (or a comment, as a browser's "saved from" line), somewhere in the first bytes: markup
+# without one (an RSS feed, whose <title> and <link> are its own; an SVG; a mail quoting <someone@example.com>)
+# is no page.
+_HTML_ELEMENT = re.compile(rb"<(?:!doctype\s+html|!--|html|head|body|meta|script|style|div|p|a|span|"
+                           rb"table|article|section|main|header|nav|ul|ol|h[1-6]|img|br|form|iframe)[\s/>]", re.I)
 
 
 class FileKind(StrEnum):
@@ -35,6 +40,7 @@ class FileKind(StrEnum):
     ARC = "an ARC file"
     WACZ = "a WACZ file"
     HTML = "an HTML page"
+    TEXT = "a text file, not an HTML page"
     WHOLE_GZIP = "a WARC gzipped as a whole"
     CDX = "a CDX index"
     ZIP = "a zip file with no WARC in its archive/ folder"
@@ -55,6 +61,7 @@ _ADVICE = {
     FileKind.ZIP: "unzip it and import the WARC files or pages inside",
     FileKind.GZIP: "gunzip it and import what is inside",
     FileKind.EMPTY: "nothing to import",
+    FileKind.TEXT: "import WARC (.warc, .warc.gz), ARC or WACZ files, or HTML pages saved from a browser",
     FileKind.OTHER: "import WARC (.warc, .warc.gz), ARC or WACZ files, or HTML pages saved from a browser",
 }
 
@@ -85,7 +92,11 @@ def _text_kind(head: bytes) -> FileKind:
         return FileKind.ARC
     if _CDX_LINE.match(text):
         return FileKind.CDX
-    return FileKind.HTML if text.startswith(_HTML_START) else FileKind.OTHER
+    if text.startswith(_HTML_START[1:]) or (text.startswith(b"<") and _HTML_ELEMENT.search(text)):
+        return FileKind.HTML
+    # Text (no NUL byte, as file(1) and git judge it) that is no page: named as text, so that the user is not
+    # asked for the URL of a page it never was.
+    return FileKind.OTHER if b"\x00" in text else FileKind.TEXT
 
 
 def _gzip_kind(path: str | os.PathLike) -> FileKind:

@@ -14,6 +14,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
+from pathlib import Path
 from typing import BinaryIO, NoReturn
 
 import click
@@ -24,8 +25,8 @@ from pipelines.warc import warc_directory
 
 from . import MAX_LISTING_PAGES, MAX_PAGES_PER_LISTING, __version__
 from .console import format_text, progress_printer
-from .errors import NotAnArticle, ScraperError
-from .serving import run_datasette, uri_safe_path
+from .errors import NotAnArticle, PortBusy, ScraperError
+from .serving import check_port, run_datasette, uri_safe_path
 
 SAMPLE_URL = "https://gdxk.southcn.com/cz/llwzllzz/content/post_000001.html"
 
@@ -83,7 +84,8 @@ def cli():
     """Archive the 潮州库: fetch, parse and store its articles in SQLite for Datasette."""
 
 
-def read_page(page: str | None, sample: bool) -> bytes:
+def read_page(page: str | None, sample: bool, argument: str = "PAGE") -> bytes:
+    """The saved page's bytes; a bad one is a usage error naming the command's own ``argument``."""
     if sample:
         return resources.files("scraper").joinpath("samples/reference-article.html").read_bytes()
     if page is None:
@@ -94,9 +96,15 @@ def read_page(page: str | None, sample: bool) -> bytes:
         with open(page, "rb") as f:
             return f.read()
     except IsADirectoryError:
-        raise click.BadParameter(f"{page} is a directory, not a saved page", param_hint="PAGE") from None
+        raise click.BadParameter(f"{page} is a directory, not a saved page", param_hint=argument) from None
     except OSError as exc:
-        raise click.BadParameter(f"cannot read {page}: {exc.strerror}", param_hint="PAGE") from None
+        raise click.BadParameter(f"cannot read {page}: {exc.strerror}", param_hint=argument) from None
+
+
+def file_url(path: str) -> str:
+    """The file: URL of a saved page, from any path (an absolute one kept no extra slash, a relative one its
+    folder)."""
+    return Path(path).resolve().as_uri()
 
 
 def write_out(text: str) -> None:
@@ -119,7 +127,7 @@ def parse(page, url, content_type, fmt, sample, rules):
     from .multipage import parse_article_pages
 
     data = read_page(page, sample)
-    url = url or (SAMPLE_URL if sample else f"file:///{page if page and page != '-' else 'stdin'}")
+    url = url or (SAMPLE_URL if sample else file_url(page if page and page != "-" else "stdin"))
     try:
         article = parse_article_pages(data, url, content_type, rules=rules)
     except NotAnArticle as exc:
@@ -182,12 +190,15 @@ def import_(files, db_path, init, url, sample, drift_check, rules):
               help="Fetch at most this many listing pages per run; the rest wait for the next run")
 @click.option("--recheck-days", type=click.FloatRange(min=0), default=3.0, show_default=True,
               help="Re-check articles published this recently with a conditional GET")
+@click.option("--proxy", metavar="URL",
+              help="Send every request through this HTTP proxy (http://host:port); the environment's proxy "
+                   "settings are never used")
 @click.option("--sample", is_flag=True,
               help="Crawl the bundled sample pages, served on 127.0.0.1 by this command (no network needed)")
 @drift_check_option
 @rules_option
 def crawl(urls, db_path, init, warc_dir, delay, max_articles, max_requests, max_pages_per_listing,
-          max_listing_pages, recheck_days, sample, drift_check, rules):
+          max_listing_pages, recheck_days, proxy, sample, drift_check, rules):
     """Crawl the 潮州库 (or the collection, column or article at URLS) into the archive.
 
     Exit codes: 0 done, 1 some pages failed, 2 usage error or another crawl or a reparse running, 3 the site is
@@ -202,23 +213,24 @@ def crawl(urls, db_path, init, warc_dir, delay, max_articles, max_requests, max_
 
     if sample and urls:
         raise click.UsageError("--sample crawls the bundled sample; give no URLS with it")
-    for url in urls:
+    for url, hint in [*((url, "URLS") for url in urls), *([(proxy, "--proxy")] if proxy else [])]:
         try:
             parts = urlsplit(url)
             parts.port  # noqa: B018 - reading it checks it ("http://host:99999/" is no URL)
         except ValueError:
             parts = None
         if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-            raise click.BadParameter(f"{url!r} is not an http(s) URL", param_hint="URLS")
+            raise click.BadParameter(f"{url!r} is not an http(s) URL", param_hint=hint)
     progress = progress_printer()
     # The sample's server is this process's own, on 127.0.0.1: the crawl may connect there because its start
     # URL names that address (scraper.netguard), as for any crawl pointed at a local mirror, and needs no pause.
-    with storage_errors(), sample_errors(), (serving_sample() if sample else nullcontext()) as sample_url:
+    with storage_errors(), port_errors(), (serving_sample() if sample else nullcontext()) as sample_url:
         options = CrawlOptions(start_urls=[sample_url] if sample else list(urls) or [DEFAULT_START],
                                db_path=db_path, warc_dir=warc_dir, delay=0 if sample else delay,
                                max_articles=max_articles, max_requests=max_requests,
                                max_pages_per_listing=max_pages_per_listing, max_listing_pages=max_listing_pages,
-                               recheck_days=recheck_days, drift_check=drift_check, init=init, rules=rules)
+                               recheck_days=recheck_days, drift_check=drift_check, init=init, rules=rules,
+                               proxy=proxy)
         result = run_crawl(options, progress)
     progress(None)
     if result.stopped is Status.REFUSING:
@@ -230,11 +242,11 @@ def crawl(urls, db_path, init, warc_dir, delay, max_articles, max_requests, max_
 
 
 @contextmanager
-def sample_errors():
-    from .errors import SamplePortBusy
+def port_errors():
+    """A port the sample site or Datasette cannot listen on: one line, exit code 1."""
     try:
         yield
-    except SamplePortBusy as exc:
+    except PortBusy as exc:
         fail(str(exc))
 
 
@@ -301,8 +313,8 @@ def doctor(target, url, content_type, rules):
         except ScraperError as exc:
             fail(str(exc))
     else:
-        data = read_page(target, False)
-        url = url or f"file:///{target}"
+        data = read_page(target, False, "TARGET")
+        url = url or file_url(target)
     try:
         diagnosis = diagnose(data, url, content_type, rules)
     except NotAnArticle as exc:
@@ -332,6 +344,8 @@ def serve(db_path, port, host, datasette_args):
         open_archive(db_path, create=False).close()  # upgrade an older schema, and WAL mode, before serving
     except StorageError as exc:
         fail(str(exc))
+    with port_errors():
+        check_port(host, port, datasette_args)
     with uri_safe_path(db_path) as path:
         code = run_datasette(path, host, port, list(datasette_args))
     sys.exit(code)

@@ -60,7 +60,8 @@ class Crawl:
         # others must stay on public addresses whatever their DNS says later (netguard).
         private = [s.netloc.rsplit(":", 1)[0] for s in self.scopes.values()
                    if resolves_private(urlsplit(f"//{s.netloc}").hostname)]
-        self.session = make_session(options.policy, options.user_agent, allow_private=tuple(private))
+        self.session = make_session(options.policy, options.user_agent, allow_private=tuple(private),
+                                    proxy=options.proxy)
         self.robots: dict[str, Robots] = {}
         self.throttles: dict[str, Throttle] = {}
         self.refusals = 0
@@ -75,6 +76,7 @@ class Crawl:
             "http-header-user-agent": options.user_agent,
             "robots": "obey",
             "description": "chaozhou-archive crawl of " + ", ".join(options.start_urls),
+            **({"proxy": options.proxy_shown} if options.proxy else {}),
         })
 
     # -- the run -------------------------------------------------------------------------------------------

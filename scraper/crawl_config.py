@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pipelines.warc import warc_directory
 
@@ -35,6 +36,15 @@ class CrawlOptions:
     user_agent: str = USER_AGENT
     policy: FetchPolicy = field(default_factory=FetchPolicy)
     rules: SiteRules | None = None  # the user's site rules (scraper.rules), tried before the built-in ones
+    proxy: str | None = None  # --proxy: every request goes through it (the environment's settings never do)
+
+    @property
+    def proxy_shown(self) -> str | None:
+        """The proxy as the WARC records it: without the user name and password a proxy URL may carry."""
+        if not self.proxy:
+            return None
+        parts = urlsplit(self.proxy)
+        return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
 
     @property
     def warc_directory(self) -> Path:

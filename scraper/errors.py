@@ -21,6 +21,10 @@ class NotAnArticle(ScraperError):
         super().__init__(f"{where}not an article: {reason}")
 
 
-class SamplePortBusy(ScraperError):
+class PortBusy(ScraperError):
+    """`scraper serve` cannot listen where it was asked to (the port taken, the address not this machine's)."""
+
+
+class SamplePortBusy(PortBusy):
     """The port the sample site is always served on is taken: the sample keeps one address, so that crawling it
     again never stores its pages twice."""

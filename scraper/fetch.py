@@ -96,9 +96,11 @@ class FetchPolicy:
 
 
 def make_session(policy: FetchPolicy | None = None, user_agent: str = USER_AGENT,
-                 allow_private: tuple[str, ...] | frozenset[str] = ()) -> requests.Session:
+                 allow_private: tuple[str, ...] | frozenset[str] = (), proxy: str | None = None) -> requests.Session:
     """A session that retries, ignores the environment, and connects to a private or loopback address only for
-    a host named as one (127.0.0.1, localhost) or listed in allow_private (see scraper.netguard)."""
+    a host named as one (127.0.0.1, localhost) or listed in allow_private (see scraper.netguard); every request
+    goes through ``proxy`` when one is given (an http(s) URL, the user's own choice, so it may be a private
+    address)."""
     policy = policy or FetchPolicy()
     retry = _ReportingRetry(
         total=policy.retries, connect=policy.retries, read=policy.retries, status=policy.retries,
@@ -111,6 +113,9 @@ def make_session(policy: FetchPolicy | None = None, user_agent: str = USER_AGENT
     # Nothing from the user's environment goes to the site or into the WARC: no ~/.netrc credentials, no proxy
     # settings, no CA-bundle overrides picked up silently.
     session.trust_env = False
+    if proxy:
+        session.proxies = {"http": proxy, "https": proxy}
+        allow_private = (*allow_private, urlsplit(proxy).hostname or "")
     adapter = GuardedAdapter(allow_private, max_retries=retry, pool_connections=2, pool_maxsize=2)
     session.mount("http://", adapter)
     session.mount("https://", adapter)

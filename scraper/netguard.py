@@ -159,3 +159,10 @@ class GuardedAdapter(HTTPAdapter):
     def init_poolmanager(self, *args, **kwargs) -> None:
         super().init_poolmanager(*args, **kwargs)
         self.poolmanager.pool_classes_by_scheme = self._pool_classes
+
+    def proxy_manager_for(self, proxy, **proxy_kwargs):
+        # Through a proxy (--proxy) the sockets are the proxy's: guarded as well, so that the deadline holds
+        # and the proxy's address passes only because the user named it (the proxy resolves the site's names).
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        manager.pool_classes_by_scheme = self._pool_classes
+        return manager

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import socket
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 import click
+
+from .errors import PortBusy
 
 # Characters that mean something in a `file:` URI (SQLite's): a query, a fragment, an escape.
 _URI_SPECIAL = ("#", "?", "%")
@@ -33,6 +37,27 @@ def run_datasette(db_path: str, host: str, port: int, extra: list[str]) -> int:
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else 0
     return 0
+
+
+def check_port(host: str, port: int, datasette_args: Sequence[str] = ()) -> None:
+    """Raise PortBusy unless ``host:port`` can be listened on: bound here and let go at once, as uvicorn binds it
+    (SO_REUSEADDR, so a port a closed server left in TIME_WAIT is free), so that a taken port is one line and
+    not uvicorn's four-line log. Port 0 is always free, and Datasette's --get and --uds listen on no port."""
+    if port == 0 or any(arg.split("=")[0] in ("--get", "--uds") for arg in datasette_args):
+        return
+    try:
+        addresses = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise PortBusy(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    for family, kind, proto, _, address in addresses:
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(address)
+            except OSError as exc:
+                taken = " (another server is using it: stop it, or give --port)" if exc.errno == errno.EADDRINUSE \
+                    else ""
+                raise PortBusy(f"cannot listen on {host}:{port}: {exc.strerror}{taken}") from None
 
 
 @contextmanager

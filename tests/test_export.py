@@ -90,6 +90,21 @@ def test_bad_requests(archive, tmp_path):
     assert code == 1 and "does not exist" in err
 
 
+
+@pytest.mark.parametrize("since", ["2020-13", "2020-00", "2020-02-30", "2021-02-29", "2020-04-31", "2020-01-00"])
+def test_an_impossible_month_or_day_is_a_usage_error_naming_it(archive, since):
+    """A date that matches YYYY-MM(-DD) but names no day would compare as text and quietly choose some rows."""
+    code, out, err = run("export", "--db", str(archive), "--since", since)
+    assert code == 2 and since in err and out == b""
+    assert "Traceback" not in err and [line for line in err.splitlines() if line.startswith("Error")] == [
+        err.strip().splitlines()[-1]]  # click's usage lines, then one error line
+
+
+def test_every_real_date_is_accepted(archive):
+    for since in ("2020-02-29", "2020-12", "2020-12-31", "0001"):
+        code, _, err = run("export", "--db", str(archive), "--format", "json", "--since", since)
+        assert code == 0, err
+
 def test_export_streams(archive):
     """Rows are written as the cursor yields them: the first is out before the last is read."""
     import sqlite3

@@ -125,7 +125,7 @@ def whole_gzip(path: Path) -> Path:
     ("index.cdxj", lambda p: p.write_bytes(b'com,southcn,gdxk)/cz 20200102030405 {"url": "https://x/"}\n'),
      ["a CDX index"]),
     ("notes.txt", lambda p: p.write_text("Things to archive:\n- the theory column\n"),
-     ["neither a WARC, ARC or WACZ file nor an HTML page"]),
+     ["a text file, not an HTML page"]),
     ("photos.zip", lambda p: zipfile.ZipFile(p, "w").close(), ["a zip file with no WARC"]),
     ("page.html.gz", lambda p: p.write_bytes(gzip.compress(reference_html())), ["a gzip file that holds no WARC",
                                                                                "gunzip it"]),
@@ -145,6 +145,36 @@ def test_a_file_that_is_no_warc_nor_page_is_named_in_one_line(tmp_path, name, ma
     assert "failed 1" in result.output
     assert count(db, "captures") == 0
 
+
+
+@pytest.mark.parametrize(("name", "text"), [
+    ("passwd", "root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n"),
+    ("feed.xml", '<?xml version="1.0"?>\n<rss version="2.0"><channel><title>潮州</title></channel></rss>\n'),
+    ("reply.eml", "<editor@example.com> wrote:\n> the theory column\n"),
+])
+def test_a_text_file_that_is_no_page_is_named_as_text_not_asked_for_its_url(tmp_path, name, text):
+    """`scraper import /etc/passwd`: a text file is a text file, whatever it starts with; asking for the URL of
+    a page it never was sends the user the wrong way."""
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    db = tmp_path / "archive.db"
+    result = import_(db, path)
+    assert result.exit_code == 1
+    (line,) = errors(result)
+    assert line.startswith(f"Error: {path}: a text file, not an HTML page, not read: "), line
+    assert "--url" not in result.output
+    assert count(db, "captures") == 0
+
+
+def test_a_page_whose_url_is_unknown_is_still_asked_for_it(tmp_path):
+    """The other side of the line above: markup that is a page (an XHTML one behind its XML declaration) is read
+    as one, and only its URL is missing."""
+    path = tmp_path / "page.xhtml"
+    path.write_text('<?xml version="1.0" encoding="utf-8"?>\n<html xmlns="http://www.w3.org/1999/xhtml"><body>'
+                    "<p>正文</p></body></html>\n", encoding="utf-8")
+    result = import_(tmp_path / "archive.db", path)
+    (line,) = errors(result)
+    assert "--url" in line
 
 def test_a_warc_is_known_by_its_bytes_not_its_name(tmp_path):
     warc = write_warc(tmp_path / "saved-page.html", [(REFERENCE_URL, HTML, reference_html())])

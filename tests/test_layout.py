@@ -99,3 +99,24 @@ def test_no_assert_in_the_packages():
     found = [f"{p.relative_to(ROOT)}:{node.lineno}" for package in PACKAGES for p in modules(package)
              for node in ast.walk(ast.parse(p.read_text(encoding="utf-8"))) if isinstance(node, ast.Assert)]
     assert found == []
+
+
+def test_gitignore_covers_every_file_a_run_leaves_beside_the_archive(tmp_path):
+    """A user who keeps the archive in a git checkout sees none of the database's files as untracked: the
+    database, its WAL, the WARC folder and the lock files a crawl takes (made here by the lock code itself)."""
+    import shutil
+    import subprocess
+
+    from pipelines.lock import archive_lock
+    from pipelines.schema import open_archive
+
+    shutil.copy(ROOT / ".gitignore", tmp_path / ".gitignore")
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    db_path = tmp_path / "archive.db"
+    open_archive(str(db_path)).close()
+    with archive_lock(db_path, "crawl", one_at_a_time=True):
+        pass
+    assert {p.name for p in tmp_path.iterdir()} >= {"archive.db", "archive.db.lock", "archive.db.crawl.lock"}
+    status = subprocess.run(["git", "-C", str(tmp_path), "status", "--porcelain", "--untracked-files=all"],
+                            capture_output=True, text=True, check=True).stdout.split("\n")
+    assert [line for line in status if line and not line.endswith(".gitignore")] == []
