@@ -392,3 +392,9 @@ def test_readers_tables_come_first_the_licence_once_and_facets_in_both_languages
                 lxml.html.fromstring(articles.text).cssselect("p.facet-info-name strong")]
     assert [h.rsplit(" ", 1)[0] for h in headings] == [
         "年份 · year", "来源 · source", "栏目 · column", "作者 · author", "文库 · collection"], headings
+
+
+def test_the_front_page_links_the_coverage_page(archive):
+    front, coverage = get(archive, "/", "/-/coverage")
+    assert "/-/coverage" in [a.get("href") for a in lxml.html.fromstring(front.text).cssselect("a")]
+    assert coverage.status_code == 200
