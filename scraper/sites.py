@@ -8,6 +8,7 @@ belongs to, for the parser. Each answer comes from the patterns the templates de
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -19,13 +20,22 @@ from .urls import canonicalize_url, url_target
 _HOME_CRUMBS = ("首页", "home", "Home")
 
 
+def first_match(target: str, patterns: str) -> re.Match | None:
+    """The first match of the templates' ``article_urls`` or ``listing_urls`` (``patterns``) in a URL's target."""
+    for template in all_templates():
+        pattern = getattr(template, patterns)
+        m = pattern.search(target) if pattern is not None else None
+        if m is not None:
+            return m
+    return None
+
+
 def page_kind(url: str) -> Kind | None:
     """ARTICLE or LISTING when a template's URL patterns say so (article patterns first), else None."""
     target = url_target(url)
-    templates = all_templates()
-    if any(t.article_urls is not None and t.article_urls.search(target) for t in templates):
+    if first_match(target, "article_urls"):
         return Kind.ARTICLE
-    if any(t.listing_urls is not None and t.listing_urls.search(target) for t in templates):
+    if first_match(target, "listing_urls"):
         return Kind.LISTING
     return None
 
@@ -53,17 +63,14 @@ class ArticlePage:
 def article_page(url: str) -> ArticlePage | None:
     """Which page of a long article a URL is, by the templates' article patterns (their "page" group)."""
     target = url_target(url)
-    for template in all_templates():
-        pattern = template.article_urls
-        m = pattern.search(target) if pattern is not None else None
-        if m is None:
-            continue
-        if "page" not in m.re.groupindex or m.group("page") is None:
-            return ArticlePage(identity_url(url), 1)
-        parts = urlsplit(url)  # url_target has read it: it parses
-        first = target[:m.start("page") - 1] + target[m.end("page"):]  # "post_7_2.html" -> "post_7.html"
-        return ArticlePage(identity_url(f"{parts.scheme}://{parts.netloc}{first}"), int(m.group("page")))
-    return None
+    m = first_match(target, "article_urls")
+    if m is None:
+        return None
+    if "page" not in m.re.groupindex or m.group("page") is None:
+        return ArticlePage(identity_url(url), 1)
+    parts = urlsplit(url)  # url_target has read it: it parses
+    first = target[:m.start("page") - 1] + target[m.end("page"):]  # "post_7_2.html" -> "post_7.html"
+    return ArticlePage(identity_url(f"{parts.scheme}://{parts.netloc}{first}"), int(m.group("page")))
 
 
 @dataclass(frozen=True)
@@ -75,15 +82,12 @@ class ListingPage:
 def listing_page(url: str) -> ListingPage | None:
     """Which listing a URL is a page of, and which page, by the templates' listing patterns."""
     target = url_target(url)
-    for template in all_templates():
-        pattern = template.listing_urls
-        m = pattern.search(target) if pattern is not None else None
-        if m is None:
-            continue
-        groups = m.groupdict()
-        number = int(groups["page"]) if groups.get("page") else 1
-        return ListingPage(urlsplit(url).netloc.lower() + (groups.get("listing") or target), number)
-    return None
+    m = first_match(target, "listing_urls")
+    if m is None:
+        return None
+    groups = m.groupdict()
+    number = int(groups["page"]) if groups.get("page") else 1
+    return ListingPage(urlsplit(url).netloc.lower() + (groups.get("listing") or target), number)
 
 
 def place(url: str, breadcrumb: list[str]) -> tuple[str | None, str | None]:

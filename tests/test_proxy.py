@@ -121,7 +121,8 @@ def test_a_crawl_without_proxy_records_none_and_ignores_the_environment(site, co
 
 @pytest.mark.parametrize("value", ["127.0.0.1:3128", "socks5://127.0.0.1:1080", "http://", "http://host:99999"])
 def test_a_proxy_that_is_no_http_url_is_a_usage_error(value, db_path):
-    result = CliRunner().invoke(cli, ["crawl", "--db", str(db_path), "--proxy", value])
+    # A start URL on a port nothing listens on: were the value let through, no request could leave this machine.
+    result = CliRunner().invoke(cli, ["crawl", "http://127.0.0.1:9/cz/", "--db", str(db_path), "--proxy", value])
     assert result.exit_code == 2
     assert f"Invalid value for --proxy: {value!r} is not an http(s) URL" in result.output
     assert not db_path.exists()
