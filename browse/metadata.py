@@ -34,8 +34,10 @@ TABLES = {
         "subtitle": "副标题 · Subtitle",
         "published_at": "发布时间 · Publication time as printed on the page (ISO 8601, China time +08:00)",
         "source_id": "来源 · The publication the article credits (sources)",
+        "authors": "作者 · Authors as the byline names them (the list to query is article_authors)",
         "collection": "文库 · Collection, e.g. 潮州库",
         "column": "栏目 · Column, e.g. 理论文章、理论著作 or 大事记",
+        "story_id": "同一篇 · The story: copies of this text published at other addresses share it (stories)",
         "editor": "责任编辑 · Editor in charge",
         "char_count": "字数 · Characters in the paragraphs",
         "paragraph_count": "段落数 · Number of paragraphs",
@@ -55,6 +57,10 @@ TABLES = {
         "gone_at": "下线时间 · When the site first answered 404/410 for it (the article is kept)",
         "gone_status": "下线状态码 · The HTTP status the site answered then",
     }),
+    "stories": ("同一篇文章 · Stories: one text and its republications on other sites or addresses", {
+        "id": "编号 · Story id", "title": "标题 · Title of its earliest copy",
+        "published_at": "发布时间 · Publication time of its earliest copy",
+        "article_count": "篇数 · How many stored articles are copies of it"}),
     "sources": ("来源 · Sources: publications credited as 来源", {
         "id": "编号 · Source id", "name": "来源名称 · Name of the publication"}),
     "authors": ("作者 · Authors", {"id": "编号 · Author id", "name": "作者姓名 · Author's name"}),

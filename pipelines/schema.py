@@ -233,6 +233,35 @@ def m011_dropped_by_url(db: Database) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS dropped_url ON dropped (url, id)")
 
 
+@migrations(name="012_stories_authors")
+def m012_stories_authors(db: Database) -> None:
+    # Release 6: one story across its republications (pipelines.stories links copies at store time; a NULL
+    # story_id is a story of its own until then), and the authors' names on the article's row, so that the
+    # articles table shows them beside the title (the join table stays the truth; the store keeps both in step).
+    # Rebuilt (ids kept) so that body stays last: the search page reads story_id for every match.
+    db.execute("CREATE TABLE IF NOT EXISTS stories (id INTEGER PRIMARY KEY, title TEXT, published_at TEXT, "
+               "article_count INTEGER NOT NULL DEFAULT 0)")
+    articles = db["articles"]
+    for name in ("authors", "story_id"):
+        if name not in articles.columns_dict:
+            articles.add_column(name, int if name == "story_id" else str)
+    order = [c.name for c in articles.columns if c.name not in ("authors", "story_id", "body")]
+    at = order.index("source_id") + 1
+    order[at:at] = ["authors"]
+    at = order.index("column") + 1
+    order[at:at] = ["story_id"]
+    for index in ("idx_articles_facets", "idx_articles_year"):  # transform() cannot copy an expression index
+        db.execute(f"DROP INDEX IF EXISTS {index}")
+    articles.transform(column_order=[*order, "body"], add_foreign_keys=[("story_id", "stories", "id")])
+    db.execute("CREATE INDEX IF NOT EXISTS idx_articles_facets "
+               "ON articles (source_id, collection, [column], substr(published_at, 1, 4))")
+    db.execute("CREATE INDEX IF NOT EXISTS idx_articles_year ON articles (substr(published_at, 1, 4), published_at)")
+    db.execute("CREATE INDEX IF NOT EXISTS articles_story ON articles (story_id, published_at)")
+    db.execute("UPDATE articles SET authors = (SELECT group_concat(name, '、') FROM (SELECT au.name "
+               "FROM article_authors aa JOIN authors au ON au.id = aa.author_id "
+               "WHERE aa.article_id = articles.id ORDER BY aa.position))")
+
+
 def schema_version(db: Database) -> list[str]:
     """The migrations applied to this database, oldest first."""
     return [m.name for m in migrations.applied(db)]

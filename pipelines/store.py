@@ -69,6 +69,8 @@ def article_row(article: Article) -> dict:
         "title": article.title,
         "subtitle": article.subtitle,
         "published_at": article.published_at,
+        # The names again beside the title, for the table view; article_authors stays the list to query.
+        "authors": "、".join(article.authors) or None,
         "editor": article.editor,
         "body": article.body,
         "headings": json.dumps(article.headings, ensure_ascii=False),
