@@ -17,6 +17,7 @@ serves a plugin's ``templates/`` and ``static/`` directories only for a plugin t
 - ``browse.readonly``: every connection Datasette opens to an archive is ``query_only``
 - ``browse.style``: the archive's stylesheet, and column descriptions folded under a ``<details>``
 - ``browse.views``: Datasette's own pages tidied: readers' tables first, facets headed in both languages, licence once
+- ``browse.columns``: the articles table shows the reader's columns; all the others a click away
 - ``browse.coverage``: field coverage per month and per column, as canned queries and a chart (``/-/coverage``)
 """
 

@@ -8,82 +8,35 @@ and chromium-driver (.ci/run installs them); skipped only where /usr/bin/chromiu
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from tests.browse_helpers import HOSTILE_URL, PWNED, REFERENCE_URL, article_id
+from tests.browser_helpers import CHROMIUM, chromium, serving
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "browser"
 REFERENCE_TITLE = "发挥政治统领作用 强化机关政治建设"
-# No traffic but to 127.0.0.1: no background services, updates, sync, pings, safe-browsing or translation.
-CHROMIUM_FLAGS = (
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic", "--no-pings",
-    "--disable-domain-reliability", "--disable-client-side-phishing-detection", "--disable-default-apps",
-    "--disable-extensions", "--disable-features=Translate,OptimizationHints,MediaRouter",
-)
-
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium "
                                                                "(apt-get install chromium chromium-driver)")]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(sample_archive, tmp_path_factory):
     """`scraper serve` on a free port of 127.0.0.1, as a user would start it."""
-    path = sample_archive
-    log_path = tmp_path_factory.mktemp("browser") / "serve.log"
-    port = free_port()
-    log = open(log_path, "wb")  # noqa: SIM115 (closed below)
-    process = subprocess.Popen([sys.executable, "-m", "scraper", "serve", "--db", str(path), "--port", str(port)],
-                               stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(base + "/-/versions.json", timeout=2):
-                break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                log.close()
-                pytest.fail("scraper serve did not start: " + log_path.read_text())
-            time.sleep(0.2)
-    yield base, path
-    process.terminate()
-    process.wait(timeout=10)
-    log.close()
+    try:
+        with serving(sample_archive, tmp_path_factory.mktemp("browser") / "serve.log") as base:
+            yield base, sample_archive
+    except RuntimeError as e:
+        pytest.fail(str(e))
 
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for argument in (*CHROMIUM_FLAGS, "--window-size=1200,1300", "--lang=zh-CN",
-                     f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"):
-        options.add_argument(argument)
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    driver.set_page_load_timeout(30)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    yield driver
-    driver.quit()
+    with chromium(tmp_path_factory.mktemp("chromium-profile")) as driver:
+        yield driver
 
 
 def screenshot(driver, name: str) -> None:
