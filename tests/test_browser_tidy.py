@@ -56,3 +56,25 @@ def test_articles_table_shows_the_readers_columns(crawled):
     driver.find_element("css selector", ".dropdown-menu a.dropdown-hide-column").click()
     shown = set(headers(driver))
     assert "body" not in shown and {"url", "headings"} <= shown
+
+
+def test_coverage_page(sample_archive, tmp_path):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with serving(sample_archive, tmp_path / "serve.log") as base, \
+            chromium(tmp_path / "profile", WIDTH, HEIGHT) as driver:
+        driver.get(base + "/-/coverage")
+        assert driver.find_element("tag name", "h1").text == "字段覆盖 · Field coverage per month"
+        # Datasette's own page around it: its header and the archive's stylesheet
+        assert driver.find_elements("css selector", "header nav")
+        assert any(link.get_attribute("href").endswith("/archive.css")
+                   for link in driver.find_elements("css selector", "link[rel=stylesheet]"))
+        chart = driver.find_element("css selector", "figure.chaozhou-coverage-chart svg")
+        assert 0 < chart.size["width"] <= driver.execute_script("return window.innerWidth")
+        legend = driver.find_element("css selector", "svg g.legend").text
+        assert "作者 · authors" in legend and "标题 · title" in legend
+        assert driver.execute_script("return document.documentElement.scrollWidth") <= driver.execute_script(
+            "return window.innerWidth")
+        driver.save_screenshot(str(ARTIFACTS / "coverage.png"))
+        driver.find_element("css selector", "details.chaozhou-coverage-values summary").click()
+        cells = driver.find_elements("css selector", "details.chaozhou-coverage-values tbody td")
+        assert cells and cells[0].is_displayed()
