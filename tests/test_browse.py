@@ -368,7 +368,7 @@ def test_feed_dates_are_rfc3339(stored, atom):
 
 
 def test_readme_screenshots_exist():
-    """Every image the README shows is in the repository (docs/screenshots/, copied from the browser test's)."""
+    """Every image the README shows is in the repository (docs/screenshots/, taken by `python -m tests.screenshots`)."""
     from pathlib import Path
 
     root = Path(__file__).resolve().parent.parent

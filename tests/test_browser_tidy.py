@@ -78,3 +78,16 @@ def test_coverage_page(sample_archive, tmp_path):
         driver.find_element("css selector", "details.chaozhou-coverage-values summary").click()
         cells = driver.find_elements("css selector", "details.chaozhou-coverage-values tbody td")
         assert cells and cells[0].is_displayed()
+
+
+def test_the_readme_screenshots_can_be_taken_again_and_show_the_sample(tmp_path):
+    from tests.screenshots import take
+
+    shown = take(tmp_path / "shots", tmp_path)
+    assert {p.name for p in (tmp_path / "shots").iterdir()} >= {
+        "index.png", "articles.png", "search.png", "ranked-search.png", "article.png", "coverage.png",
+        "hostile-article.png"}
+    assert shown["archive"] == 5  # `scraper import --sample`, as the README says
+    assert shown["articles"] == shown["archive"]
+    assert 0 < shown["search"] < shown["archive"] and 0 < shown["ranked-search"] <= shown["archive"]
+    assert shown["coverage months"] >= 3
