@@ -52,7 +52,7 @@ def extra_template_vars(datasette, database, table, request, view_name):
 
 
 @hookimpl
-def extra_body_script(view_name, database, table, request, datasette):
+def extra_body_script(view_name, database, table, datasette):
     if view_name != "table" or table != TABLE or not is_archive(datasette, database):
         return None
     # table.js fills its column menu in the icon's click handler (which stops the event): ours runs just after it
