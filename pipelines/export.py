@@ -23,8 +23,8 @@ from typing import BinaryIO
 
 FORMATS = ("csv", "json", "ndjson")
 COLUMNS = ("id", "url", "title", "subtitle", "published_at", "source", "authors", "collection", "column",
-           "story_id", "editor", "char_count", "paragraph_count", "headings", "breadcrumb", "images", "first_seen", "last_seen",
-           "gone_at", "body")
+           "story_id", "editor", "char_count", "paragraph_count", "headings", "breadcrumb", "images", "first_seen",
+           "last_seen", "gone_at", "body")
 LIST_COLUMNS = ("authors", "headings", "breadcrumb", "images")
 # YYYY, YYYY-MM or YYYY-MM-DD: compared with published_at as text, which is ISO 8601 in China time.
 SINCE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")

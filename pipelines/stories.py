@@ -27,10 +27,11 @@ from dataclasses import dataclass
 from rensa import RMinHash
 from sqlite_utils import Database
 
-# Shingles of 5 characters: 4 links more same-topic pairs by shared phrases, 6 loses copies with corrected
-# sentences (benchmarks/stories.py). Bands of 3 rows (42 bands; the last 2 values only verify): a pair with
-# Jaccard 0.43 (a copy that kept less than half the text) shares a band with probability 0.97, one with 0.05 with
-# 0.005, so most look-ups verify nothing.
+# Shingles of 5 characters: sizes 3 to 6 link the same pairs of benchmarks/stories.py (--k), and 5 is in the
+# middle of that plateau; 3 makes twice as many different articles candidates (18 pairs against 8-13). Bands of
+# 3 rows (42 bands; the last 2 values only count for the estimate): a pair with Jaccard 0.43 (a copy that kept
+# less than half the text) shares a band with probability 0.97, one with 0.05 with 0.005, so most look-ups
+# verify nothing.
 SHINGLE_SIZE = 5
 PERMUTATIONS = 128
 ROWS_PER_BAND = 3
@@ -45,6 +46,9 @@ MIN_SHINGLES = 80
 MIN_SHARED = 80
 MIN_JACCARD = 0.5
 MIN_CONTAINMENT = 0.8
+# Before reading a candidate's body: the signatures' estimate of Jaccard must reach this. A copy's estimate is
+# near its Jaccard (0.4 or more for one that kept half the text); a candidate from one lucky band is near 0.
+MIN_ESTIMATE = 0.2
 # The candidates sharing most bands are verified, no more: the look-up's cost stays bounded however many
 # articles share a phrase.
 MAX_CANDIDATES = 20
@@ -70,8 +74,9 @@ def fold(text: str) -> str:
     return "".join(c for c in folded if unicodedata.category(c)[0] in "LN")
 
 
-def shingles(text: str, size: int = SHINGLE_SIZE) -> set[str]:
+def shingles(text: str, size: int | None = None) -> set[str]:
     folded = fold(text)
+    size = size or SHINGLE_SIZE
     return {folded[i:i + size] for i in range(len(folded) - size + 1)}
 
 
@@ -109,7 +114,7 @@ def forget_signature(db: Database, article_id: int) -> None:
 
 
 def save_signature(db: Database, article_id: int, grams: set[str]) -> list[int]:
-    """Store the article's signature and band keys; returns the keys ([] for a text too short to link)."""
+    """Store the article's signature and band keys; returns the signature ([] for a text too short to link)."""
     if len(grams) < MIN_SHINGLES:
         db.execute("INSERT INTO story_signatures (article_id, shingle_count, signature) VALUES (?, ?, NULL)",
                    [article_id, len(grams)])
@@ -120,7 +125,7 @@ def save_signature(db: Database, article_id: int, grams: set[str]) -> list[int]:
                [article_id, len(grams), array("I", signature).tobytes()])
     db.conn.executemany("INSERT OR IGNORE INTO story_bands (band_key, article_id) VALUES (?, ?)",
                         [(key, article_id) for key in keys])
-    return keys
+    return signature
 
 
 def find_candidates(db: Database, article_id: int, keys: list[int]) -> list[int]:
@@ -133,10 +138,18 @@ def find_candidates(db: Database, article_id: int, keys: list[int]) -> list[int]
         "GROUP BY article_id ORDER BY count(*) DESC, article_id LIMIT ?", [*keys, article_id, MAX_CANDIDATES])]
 
 
-def find_copies(db: Database, article_id: int, grams: set[str], keys: list[int]) -> list[tuple[int, int | None]]:
+def estimate(a: list[int], b: bytes) -> float:
+    """Jaccard as the two signatures estimate it: the share of their values that are equal."""
+    return sum(x == y for x, y in zip(a, array("I", b), strict=True)) / len(a)
+
+
+def find_copies(db: Database, article_id: int, grams: set[str], signature: list[int]) -> list[tuple[int, int | None]]:
     """(id, story_id) of every verified copy among the candidates."""
     copies = []
-    for candidate in find_candidates(db, article_id, keys):
+    for candidate in find_candidates(db, article_id, band_keys(signature) if signature else []):
+        other = db.execute("SELECT signature FROM story_signatures WHERE article_id = ?", [candidate]).fetchone()
+        if other is None or other[0] is None or estimate(signature, other[0]) < MIN_ESTIMATE:
+            continue
         body, story_id = db.execute("SELECT body, story_id FROM articles WHERE id = ?", [candidate]).fetchone()
         if compare(grams, shingles(body)).same_story():
             copies.append((candidate, story_id))
@@ -151,8 +164,8 @@ def link_article(db: Database, article_id: int, body: str | None) -> int | None:
     old = db.execute("SELECT story_id FROM articles WHERE id = ?", [article_id]).fetchone()[0]
     forget_signature(db, article_id)
     grams = shingles(body or "")
-    keys = save_signature(db, article_id, grams)
-    copies = find_copies(db, article_id, grams, keys)
+    signature = save_signature(db, article_id, grams)
+    copies = find_copies(db, article_id, grams, signature)
     stories = {story_id for _, story_id in copies if story_id is not None}
     if not copies:
         target = None
