@@ -13,6 +13,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -42,48 +44,59 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@contextmanager
+def serving(path: Path, log_path: Path) -> Iterator[str]:
+    """`scraper serve --db path` on a free port of 127.0.0.1, as a user would start it; yields its base URL."""
+    port = free_port()
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen([sys.executable, "-m", "scraper", "serve", "--db", str(path), "--port", str(port)],
+                                   stdout=log, stderr=subprocess.STDOUT)
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        try:
+            while True:
+                try:
+                    with urllib.request.urlopen(base + "/-/versions.json", timeout=2):
+                        break
+                except OSError:
+                    if process.poll() is not None or time.monotonic() > deadline:
+                        pytest.fail("scraper serve did not start: " + log_path.read_text())
+                    time.sleep(0.2)
+            yield base
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+
+
 @pytest.fixture(scope="module")
 def server(sample_archive, tmp_path_factory):
-    """`scraper serve` on a free port of 127.0.0.1, as a user would start it."""
-    path = sample_archive
-    log_path = tmp_path_factory.mktemp("browser") / "serve.log"
-    port = free_port()
-    log = open(log_path, "wb")  # noqa: SIM115 (closed below)
-    process = subprocess.Popen([sys.executable, "-m", "scraper", "serve", "--db", str(path), "--port", str(port)],
-                               stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(base + "/-/versions.json", timeout=2):
-                break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                log.close()
-                pytest.fail("scraper serve did not start: " + log_path.read_text())
-            time.sleep(0.2)
-    yield base, path
-    process.terminate()
-    process.wait(timeout=10)
-    log.close()
+    with serving(sample_archive, tmp_path_factory.mktemp("browser") / "serve.log") as base:
+        yield base, sample_archive
 
 
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
+@contextmanager
+def chromium(profile: Path, size: str = "1200,1300"):
+    """Headless Chromium through its chromedriver, with a profile of its own; quit on leaving."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
-    for argument in (*CHROMIUM_FLAGS, "--window-size=1200,1300", "--lang=zh-CN",
-                     f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"):
+    for argument in (*CHROMIUM_FLAGS, f"--window-size={size}", "--lang=zh-CN", f"--user-data-dir={profile}"):
         options.add_argument(argument)
     driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    driver.set_page_load_timeout(30)
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    yield driver
-    driver.quit()
+    try:
+        driver.set_page_load_timeout(30)
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        yield driver
+    finally:
+        driver.quit()
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    with chromium(tmp_path_factory.mktemp("chromium-profile")) as driver:
+        yield driver
 
 
 def screenshot(driver, name: str) -> None:
