@@ -17,6 +17,7 @@ store_article leaves), then ``--stored`` more stored through the pipelines (Run.
 without, and the candidate look-up and link_article alone. Not run by pytest.
 
     python benchmarks/stories.py --set ../shared/bench/zh-news --articles 100000 --db /tmp/stories-bench/archive.db
+    python benchmarks/stories.py --skip-quality --reuse --db /tmp/stories-bench/archive.db   # time again, no fill
 """
 
 from __future__ import annotations
@@ -239,16 +240,20 @@ def ms(samples: list[float]) -> str:
 def cost(args) -> list[str]:
     rng = random.Random(args.seed)
     os.makedirs(os.path.dirname(args.db) or ".", exist_ok=True)
+    reuse = args.reuse and os.path.exists(args.db)
     for suffix in ("", "-wal", "-shm"):
-        if os.path.exists(args.db + suffix):
+        if not reuse and os.path.exists(args.db + suffix):
             os.remove(args.db + suffix)
     db = open_archive(args.db)
-    db.execute("PRAGMA foreign_keys = OFF")  # the filler writes articles without sources or captures
-    filled = fill(db, args.articles, rng)
-    db.execute("PRAGMA foreign_keys = ON")
+    filled = None
+    if not reuse:
+        db.execute("PRAGMA foreign_keys = OFF")  # the filler writes articles without sources or captures
+        filled = fill(db, args.articles, rng)
+        db.execute("PRAGMA foreign_keys = ON")
+    start = db.execute("SELECT max(id) FROM articles").fetchone()[0]
     pool = sentence_pool(training_text(), 2000, rng)
     vocabulary = Vocabulary()
-    new = [make_article(args.articles + n, pool, rng, AUTHORS, vocabulary) for n in range(2 * args.stored)]
+    new = [make_article(start + n, pool, rng, AUTHORS, vocabulary) for n in range(2 * args.stored)]
     with_linking = store_times(db, new[: args.stored], 0)
     real = pipelines.store.link_article
     pipelines.store.link_article = lambda db, article_id, body: None
@@ -276,8 +281,8 @@ def cost(args) -> list[str]:
         sizes = {}
     bands = db.execute("SELECT count(*) FROM story_bands").fetchone()[0]
     db.close()
-    lines = [f"Archive of {args.articles:,} signed articles (filled in {filled:.0f} s: synthesising, shingling and "
-             f"signing), {bands:,} band rows.",
+    how = f"filled in {filled:.0f} s: synthesising, shingling and signing" if filled else "reused"
+    lines = [f"Archive of {start:,} signed articles ({how}), {bands:,} band rows.",
              f"- store_article through Run.record, with linking: {ms(with_linking)} ({args.stored} new articles)",
              f"- the same without linking: {ms(without)}",
              f"- candidate look-up (find_candidates) alone: {ms(lookups)}",
@@ -296,10 +301,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", default="/tmp/chaozhou-bench/stories.db")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--skip-cost", action="store_true")
+    parser.add_argument("--skip-quality", action="store_true")
+    parser.add_argument("--reuse", action="store_true", help="time on the archive --db already holds (no fill)")
     parser.add_argument("--k", type=int, default=stories.SHINGLE_SIZE, help="shingle size to measure")
     args = parser.parse_args(argv)
     stories.SHINGLE_SIZE = args.k
-    print("\n".join(quality(args)))
+    if not args.skip_quality:
+        print("\n".join(quality(args)))
     if not args.skip_cost:
         print()
         print("\n".join(cost(args)))

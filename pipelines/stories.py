@@ -20,6 +20,7 @@ docs/benchmarks.md ("Stories").
 from __future__ import annotations
 
 import hashlib
+import re
 import unicodedata
 from array import array
 from dataclasses import dataclass
@@ -53,6 +54,8 @@ MIN_ESTIMATE = 0.2
 # articles share a phrase.
 MAX_CANDIDATES = 20
 BACKFILL_BATCH = 200
+# What fold drops: everything but letters and digits (Unicode's L* and N*: \w without the underscore).
+_NOT_LETTER_OR_DIGIT = re.compile(r"[\W_]+")
 
 
 @dataclass(frozen=True)
@@ -70,8 +73,7 @@ class Similarity:
 def fold(text: str) -> str:
     """The text as compared: NFKC (full-width letters and digits as ASCII), lower case, letters and digits only,
     so that a template's punctuation, spacing or line breaks never tell two copies apart."""
-    folded = unicodedata.normalize("NFKC", text or "").lower()
-    return "".join(c for c in folded if unicodedata.category(c)[0] in "LN")
+    return _NOT_LETTER_OR_DIGIT.sub("", unicodedata.normalize("NFKC", text or "").lower())
 
 
 def shingles(text: str, size: int | None = None) -> set[str]:
@@ -89,7 +91,7 @@ def compare(a: set[str], b: set[str]) -> Similarity:
 
 def sign(grams: set[str]) -> list[int]:
     minhash = RMinHash(num_perm=PERMUTATIONS, seed=SEED)
-    minhash.update(sorted(grams))
+    minhash.update(list(grams))  # a minimum: the order does not matter
     return list(minhash.digest())
 
 
