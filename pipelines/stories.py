@@ -204,10 +204,17 @@ def refresh_story(db: Database, story_id: int) -> None:
                [title, published_at, count, story_id])
 
 
-def unsigned_articles(db: Database, limit: int) -> list[tuple[int, str | None]]:
+def unsigned_articles(db: Database, after: int, limit: int) -> list[tuple[int, str | None]]:
     return [tuple(r) for r in db.execute(
-        "SELECT a.id, a.body FROM articles a LEFT JOIN story_signatures s ON s.article_id = a.id "
-        "WHERE s.article_id IS NULL ORDER BY a.id LIMIT ?", [limit])]
+        "SELECT a.id, a.body FROM articles a WHERE a.id > ? AND NOT EXISTS "
+        "(SELECT 1 FROM story_signatures s WHERE s.article_id = a.id) ORDER BY a.id LIMIT ?", [after, limit])]
+
+
+def all_signed(db: Database) -> bool:
+    # Two counts on indexes (every signature is an article's), not a scan of the articles and their bodies: what
+    # every write command asks before its work (0.3 s for the scan at 100,000 articles).
+    articles = db.execute("SELECT count(*) FROM articles").fetchone()[0]
+    return articles == db.execute("SELECT count(*) FROM story_signatures").fetchone()[0]
 
 
 def link_unsigned(db: Database, batch: int = BACKFILL_BATCH) -> int:
@@ -216,12 +223,14 @@ def link_unsigned(db: Database, batch: int = BACKFILL_BATCH) -> int:
     write command goes on from there. Returns how many were linked."""
     from .store import write_transaction  # store calls link_article: import here, not at load
 
-    done = 0
-    while True:
+    done = after = 0
+    while not all_signed(db):
         with write_transaction(db):
-            pending = unsigned_articles(db, batch)
+            pending = unsigned_articles(db, after, batch)
             for article_id, body in pending:
                 link_article(db, article_id, body)
         done += len(pending)
         if len(pending) < batch:
             return done
+        after = pending[-1][0]
+    return done
