@@ -141,6 +141,17 @@ def test_a_changed_text_leaves_its_story_and_a_corrected_one_joins_again(db):
     assert db.execute("SELECT article_count FROM stories").fetchall() == [(2,)]
 
 
+def test_the_storys_date_follows_its_earliest_copy_when_a_date_is_read_again(db):
+    first, _, third = copies()
+    store(db, first, capture(1, first.url))
+    store(db, third, capture(2, third.url))
+    assert db.execute("SELECT published_at FROM stories").fetchall() == [("2020-10-13T11:13:14+08:00",)]
+    # The same text, its date read anew (a newer parser, a later capture): the story's date is the earliest again.
+    store(db, replace(first, published_at="2021-01-01T00:00:00+08:00"), capture(3, first.url, "2026-02-01T00:00:00Z"))
+    assert db.execute("SELECT published_at, article_count FROM stories").fetchall() == [
+        ("2020-10-14T08:45:12+08:00", 2)]
+
+
 def test_an_article_that_links_two_stories_merges_them(db):
     body = reference().paragraphs
     halves = [body[:10], body[5:]]  # too little in common to be one story, each most of the whole
