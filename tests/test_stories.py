@@ -270,3 +270,16 @@ def test_every_export_format_has_the_story_id(story_archive, fmt):
     else:
         records = json.loads(text) if fmt == "json" else [json.loads(line) for line in text.splitlines()]
         assert {r["story_id"] for r in records} == {story_id}
+
+
+def test_a_crawl_of_the_three_copies_at_three_paths_links_them(site, crawl, query):
+    from tests.site_server import Reply
+
+    paths = [f"/{host}/story.html" for host in ("gdxk", "nfapp", "southcn")]
+    for path, (_, _, page) in zip(paths, story_copies(), strict=True):
+        site.route(path, Reply.html(page))
+    result = crawl(site, *(site.base + p for p in paths))
+    assert result.exit_code == 0
+    rows = query("SELECT url, story_id FROM articles ORDER BY url")
+    assert len(rows) == 3 and len({s for _, s in rows}) == 1 and rows[0][1] is not None
+    assert query("SELECT article_count FROM stories") == [(3,)]
