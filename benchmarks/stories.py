@@ -251,6 +251,7 @@ def cost(args) -> list[str]:
         filled = fill(db, args.articles, rng)
         db.execute("PRAGMA foreign_keys = ON")
     start = db.execute("SELECT max(id) FROM articles").fetchone()[0]
+    rng = random.Random(args.seed + start)  # a run on a reused archive stores new texts, not the last run's again
     pool = sentence_pool(training_text(), 2000, rng)
     vocabulary = Vocabulary()
     new = [make_article(start + n, pool, rng, AUTHORS, vocabulary) for n in range(2 * args.stored)]
