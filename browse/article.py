@@ -1,8 +1,9 @@
 """Datasette plugin: the article as a reader wants it, at ``/<database>/articles/<id>/read``.
 
 Title, date, source, authors and breadcrumb, then the paragraphs as paragraphs (section headings set apart),
-the images, and links to the original page, its archived capture (``browse.capture``) and the raw row. Titles in
-Datasette's table and row views link here (``render_cell``).
+the images, and links to the original page, its archived capture (``browse.capture``) and the raw row. When the
+text was also published at other addresses (``pipelines.stories`` linked them as one story), the page lists them.
+Titles in Datasette's table and row views link here (``render_cell``).
 
 Everything that came from a scraped page is escaped into an HTML fragment and the fragment is then cleaned by
 nh3 with a short allowlist (no script, no event handler, only http(s) links), so neither a parser slip nor a
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import json
 from html import escape
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import nh3
 from datasette import hookimpl
@@ -98,6 +99,32 @@ def display_time(value: str) -> str:
     return f"{date} {time.split('+')[0].split('Z')[0]}" if time else date
 
 
+def copies_html(copies: list[dict], read_url) -> str:
+    """The story's other copies: date, site and links to their reader pages and original pages."""
+    if not copies:
+        return ""
+    items = []
+    for copy in copies:
+        host = urlsplit(copy["url"] or "").hostname or copy["site"] or ""
+        date = (f"<time datetime=\"{text(copy['published_at'])}\">{text(display_time(copy['published_at']))}</time> "
+                if copy["published_at"] else "")
+        original = (f" · <a class=\"original\" href=\"{text(copy['url'])}\">原文 · original</a>"
+                    if (copy["url"] or "").startswith(("http://", "https://")) else "")
+        title = text(copy["title"] or copy["url"])
+        items.append(f"<li>{date}<span class=\"site\">{text(host)}</span> · "
+                     f"<a href=\"{text(read_url(copy['id']))}\">{title}</a>{original}</li>")
+    label = "也发表于 · Also published at"
+    return f"<nav class=\"copies\" aria-label=\"{label}\"><p>{label}</p><ul>{''.join(items)}</ul></nav>"
+
+
+async def load_copies(db, row: dict) -> list[dict]:
+    if row.get("story_id") is None:
+        return []
+    return [dict(r) for r in (await db.execute(
+        "select id, url, site, title, published_at from articles where story_id = ? and id != ? "
+        "order by published_at is null, published_at, id", [row["story_id"], row["id"]])).rows]
+
+
 def breadcrumb_html(crumbs: list[str]) -> str:
     if not crumbs:
         return ""
@@ -136,6 +163,8 @@ async def article_view(datasette, request):
         "byline_html": sanitise(byline_html(row, authors, table_url)),
         "body_html": sanitise(body_html(row["body"], json_list(row["headings"]))),
         "images_html": sanitise(images_html(images)),
+        "copies_html": sanitise(copies_html(await load_copies(db, row), lambda i: datasette.urls.path(
+            f"{db.route}/articles/{i}/read"))),
         "original_url": sanitise(f"<a href=\"{text(original)}\">{text(original)}</a>") if original else "",
         "capture_url": (datasette.urls.path(f"{db.route}/captures/{row['capture_id']}/replay")
                         if row["capture_id"] else None),

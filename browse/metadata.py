@@ -61,6 +61,12 @@ TABLES = {
         "id": "编号 · Story id", "title": "标题 · Title of its earliest copy",
         "published_at": "发布时间 · Publication time of its earliest copy",
         "article_count": "篇数 · How many stored articles are copies of it"}),
+    "story_signatures": ("文本签名（内部）· Each article's MinHash signature, to find its copies (internal; "
+                         "pipelines/stories.py)", {
+        "article_id": "文章 · Article", "shingle_count": "字串数 · Distinct 5-character pieces of its body",
+        "signature": "签名 · MinHash signature (128 × 32-bit; empty for a text too short to link)"}),
+    "story_bands": ("签名分段（内部）· LSH band keys of the signatures: articles sharing one are compared "
+                    "(internal)", {"band_key": "分段键 · Band key", "article_id": "文章 · Article"}),
     "sources": ("来源 · Sources: publications credited as 来源", {
         "id": "编号 · Source id", "name": "来源名称 · Name of the publication"}),
     "authors": ("作者 · Authors", {"id": "编号 · Author id", "name": "作者姓名 · Author's name"}),
@@ -126,8 +132,9 @@ TABLES = {
 }
 LABELS = {"articles": "title", "sources": "name", "authors": "name", "captures": "url",
           "article_versions": "title", "runs": "kind", "run_health": "measure"}
-HIDDEN = ("frontier", "archive_meta", "_sqlite_migrations", "articles_fts", "articles_fts_config",
-          "articles_fts_content", "articles_fts_data", "articles_fts_docsize", "articles_fts_idx")
+HIDDEN = ("frontier", "archive_meta", "story_signatures", "story_bands", "_sqlite_migrations", "articles_fts",
+          "articles_fts_config", "articles_fts_content", "articles_fts_data", "articles_fts_docsize",
+          "articles_fts_idx")
 FACETS = [{"article": "collection"}, {"article": "column"}, {"article": "source_id"}, {"article": "year"},
           {"author": "id"}]
 

@@ -3,7 +3,8 @@
 One SQL query walks the articles in publication order (the ``published_at`` index gives the order, so SQLite
 never sorts the bodies) and rows are written as the cursor yields them: memory stays flat however large the
 archive. Authors and images come with each row (JSON arrays; in CSV one per line within the cell, as the
-body's paragraphs are).
+body's paragraphs are). ``story_id`` is shared by the copies of one text at several addresses (``pipelines.stories``;
+empty: a story of its own).
 
 ``excel=True`` writes CSV for Excel on Windows: a UTF-8 byte order mark (without it Excel reads UTF-8 Chinese as
 mojibake), CRLF line ends, and cells that Excel would run as a formula (starting with = + - @) prefixed with
@@ -22,8 +23,8 @@ from typing import BinaryIO
 
 FORMATS = ("csv", "json", "ndjson")
 COLUMNS = ("id", "url", "title", "subtitle", "published_at", "source", "authors", "collection", "column",
-           "editor", "char_count", "paragraph_count", "headings", "breadcrumb", "images", "first_seen", "last_seen",
-           "gone_at", "body")
+           "story_id", "editor", "char_count", "paragraph_count", "headings", "breadcrumb", "images", "first_seen",
+           "last_seen", "gone_at", "body")
 LIST_COLUMNS = ("authors", "headings", "breadcrumb", "images")
 # YYYY, YYYY-MM or YYYY-MM-DD: compared with published_at as text, which is ISO 8601 in China time.
 SINCE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
@@ -33,7 +34,7 @@ _SELECT = """
 select a.id, a.url, a.title, a.subtitle, a.published_at, s.name as source,
   (select json_group_array(name) from (select au.name from article_authors aa join authors au on au.id = aa.author_id
      where aa.article_id = a.id order by aa.position)) as authors,
-  a.collection, a.column, a.editor, a.char_count, a.paragraph_count, a.headings, a.breadcrumb,
+  a.collection, a.column, a.story_id, a.editor, a.char_count, a.paragraph_count, a.headings, a.breadcrumb,
   (select json_group_array(url) from (select url from images where article_id = a.id order by position)) as images,
   a.first_seen, a.last_seen, a.gone_at, a.body
 from articles a left join sources s on s.id = a.source_id

@@ -30,6 +30,7 @@ from .lock import archive_lock
 from .normalise import normalise
 from .schema import check_archive, open_archive, storage_error
 from .store import Stored, adopt_alias, save_capture, seen_range, store_article, update, write_transaction
+from .stories import link_unsigned
 from .times import utc_now
 from .validate import validate
 
@@ -151,6 +152,7 @@ def open_run(db_path: str | os.PathLike, job: Job, inputs: list[str], *, softwar
                 run = Run.start(db, job, inputs, software=software, parser_version=parser_version,
                                 close_interrupted=alone)
             try:
+                link_unsigned(db)  # articles stored before stories existed: once, in batches, resumable
                 yield run
             except BaseException as exc:
                 run.abort(exc)

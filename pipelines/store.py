@@ -16,6 +16,7 @@ from sqlite_utils import Database
 
 from .item import Article, Capture
 from .search import index_article, unindex_article
+from .stories import link_article, refresh_story
 from .version import Decision, compare, content_hash
 
 
@@ -113,6 +114,7 @@ def store_article(db: Database, article: Article, capture_id: int | None, fetche
         article_id = db["articles"].insert(row).last_pk
         write_authors_images(db, article_id, article)
         index_article(db, article_id, article.title, article.subtitle, article.authors, article.body)
+        link_article(db, article_id, article.body)
         return Stored.NEW
     current = dict(zip([d[0] for d in cursor.description], found, strict=True))
     article_id = current["id"]
@@ -128,6 +130,7 @@ def store_article(db: Database, article: Article, capture_id: int | None, fetche
         update(db, article_id, row)
         write_authors_images(db, article_id, article)
         index_article(db, article_id, article.title, article.subtitle, article.authors, article.body)
+        link_article(db, article_id, article.body)  # signed again: it may join, or leave, a story
         return Stored.UPDATED
     if decision == Decision.OLDER_TEXT:
         db["article_versions"].insert({
@@ -153,6 +156,8 @@ def store_article(db: Database, article: Article, capture_id: int | None, fetche
         write_authors_images(db, article_id, article)
         index_article(db, article_id, article.title, article.subtitle, article.authors, article.body)
     update(db, article_id, changes)
+    if refresh and current["story_id"] is not None and ("title" in differ or "published_at" in differ):
+        refresh_story(db, current["story_id"])  # the story's title and date are its earliest copy's
     return Stored.UPDATED if refresh else Stored.UNCHANGED
 
 

@@ -98,3 +98,19 @@ def history(site, crawl) -> Collection:
     assert first.exit_code == 0 and not first.drift
     assert "no drift" in first.health[0]
     return coll
+
+
+@pytest.fixture
+def story_archive(tmp_path) -> Path:
+    """An archive that imported one story's three copies (tests.story_pages) from one WARC, and nothing else."""
+    from scraper.importer import import_files
+    from tests.story_pages import story_copies
+    from tests.warc_helpers import write_warc
+
+    warcs = tmp_path / "archive"
+    warcs.mkdir()
+    warc = write_warc(warcs / "copies.warc.gz", story_copies(), date="2026-03-04T05:06:07Z")
+    path = tmp_path / "archive.db"
+    result = import_files(str(path), [str(warc)], drift_check=False)
+    assert not result.errors, result.errors
+    return path
