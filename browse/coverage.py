@@ -101,7 +101,8 @@ def time_ticks(first: int, last: int) -> tuple[list[tuple[int, str]], list[int]]
     """Labelled ticks at Januaries (every 1, 2, 5, ... years, at most a dozen) and, over ten years or fewer,
     unlabelled ticks at the other quarters; the first month is labelled when it is no January."""
     years = last // 12 - first // 12 + 1
-    every = next(n for n in (1, 2, 5, 10, 20, 50, 100) if years / n <= 12)
+    # 1, 2, 5, 10, 20, 50, ... years: a date read centuries off (year 0019) makes an axis of two thousand years
+    every = next(n for n in (m * 10 ** e for e in range(5) for m in (1, 2, 5)) if years / n <= 12)
     major = [(n, str(n // 12)) for n in range(first, last + 1) if n % 12 == 0 and (n // 12) % every == 0]
     if first % 12:
         major.insert(0, (first, f"{first // 12}-{first % 12 + 1:02d}"))

@@ -90,3 +90,19 @@ def test_values_are_readable_in_tooltips_and_a_table(page, sample_archive):
     headings = [th.text_content() for th in table.cssselect("th")]
     assert headings[:2] == ["月份 · month", "文章 · articles"] and "作者 · authors %" in headings
     assert [tr.cssselect("td")[0].text for tr in table.cssselect("tbody tr")] == sorted(centres(html))
+
+
+def test_a_date_read_centuries_off_still_draws_the_page(sample_archive, tmp_path):
+    # "19-05-01" read as year 0019, beside this decade's articles: two thousand years on one axis.
+    path = tmp_path / "archive.db"
+    with closing(sqlite3.connect(sample_archive)) as source, closing(sqlite3.connect(path)) as copy:
+        source.backup(copy)
+        with copy:
+            copy.execute("update articles set published_at = '0019-05-01' where id = (select min(id) from articles)")
+    page = get(path, "/-/coverage")
+    assert page.status_code == 200
+    tree = lxml.html.fromstring(page.text)
+    labels = [t.text_content() for t in tree.cssselect("svg text")]
+    years = [int(t) for t in labels if t.isdigit() and len(t) == 4]
+    assert "0019-05" in {r.get("data-month") for r in tree.cssselect("rect.month")}
+    assert 2 <= len(years) <= 13  # labelled years: a handful, however long the axis
