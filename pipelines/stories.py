@@ -184,9 +184,44 @@ def link_article(db: Database, article_id: int, body: str | None) -> int | None:
             db.execute("UPDATE articles SET story_id = ? WHERE story_id = ?", [target, merged])
             db.execute("DELETE FROM stories WHERE id = ?", [merged])
         refresh_story(db, target)
-    if old is not None and old != target and old not in stories:
-        refresh_story(db, old)
-    return target
+    if old is not None:
+        # The story it was in (merged into the target, or left) may have been held together by its old text
+        # alone: it bridged two groups that are no copies of each other.
+        regroup(db, target if old in stories else old)
+    return db.execute("SELECT story_id FROM articles WHERE id = ?", [article_id]).fetchone()[0]
+
+
+def regroup(db: Database, story_id: int) -> None:
+    """Split the story into the groups its copies' verified links still make: the largest keeps the id (and the
+    earliest member breaks a tie), another group of two or more is a new story, a copy linked to none is on its
+    own. Each member is verified against its candidates only, so the cost stays MAX_CANDIDATES per copy."""
+    members = [r[0] for r in db.execute("SELECT id FROM articles WHERE story_id = ? ORDER BY id", [story_id])]
+    parent = {m: m for m in members}
+
+    def root(m: int) -> int:
+        while parent[m] != m:
+            parent[m] = parent[parent[m]]
+            m = parent[m]
+        return m
+
+    for member in members:
+        row = db.execute("SELECT s.signature, a.body FROM articles a JOIN story_signatures s ON s.article_id = a.id "
+                         "WHERE a.id = ?", [member]).fetchone()
+        if row is None or row[0] is None:
+            continue
+        for copy, _ in find_copies(db, member, shingles(row[1]), list(array("I", row[0]))):
+            if copy in parent:
+                parent[root(copy)] = root(member)
+    groups: dict[int, list[int]] = {}
+    for member in members:
+        groups.setdefault(root(member), []).append(member)
+    ordered = sorted(groups.values(), key=lambda g: (-len(g), g[0]))
+    for group in ordered[1:]:
+        new = db.execute("INSERT INTO stories (article_count) VALUES (0)").lastrowid if len(group) > 1 else None
+        db.conn.executemany("UPDATE articles SET story_id = ? WHERE id = ?", [(new, m) for m in group])
+        if new is not None:
+            refresh_story(db, new)
+    refresh_story(db, story_id)
 
 
 def refresh_story(db: Database, story_id: int) -> None:

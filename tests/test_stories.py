@@ -165,6 +165,25 @@ def test_an_article_that_links_two_stories_merges_them(db):
     assert db.execute("SELECT article_count FROM stories").fetchall() == [(5,)]
 
 
+def test_when_the_bridge_of_two_stories_leaves_they_are_two_again(db):
+    body = reference().paragraphs
+    halves = [body[:10], body[5:]]  # too little in common to be one story, each most of the whole
+    urls = [f"https://example.org/{part}/{n}.html" for part in ("first", "second") for n in (1, 2)]
+    for n, url in enumerate(urls):
+        store(db, theory(url, halves[n // 2], f"half {n // 2}"), capture(n, url))
+    whole = reference()
+    store(db, whole, capture(9, whole.url))
+    assert db.execute("SELECT article_count FROM stories").fetchall() == [(5,)]
+    # The page that held both halves now holds another text: nothing joins the halves any more.
+    other = json.loads((PAGES / "nfapp-date-text-photo.expected.json").read_text("utf-8"))["expected"]["paragraphs"]
+    assert store(db, replace(whole, paragraphs=other), capture(10, whole.url, "2026-02-01T00:00:00Z")) == "updated"
+    ids = story_ids(db)
+    assert ids[whole.url] is None
+    assert ids[urls[0]] == ids[urls[1]] and ids[urls[2]] == ids[urls[3]]
+    assert None not in (ids[urls[0]], ids[urls[2]]) and ids[urls[0]] != ids[urls[2]]
+    assert sorted(db.execute("SELECT title, article_count FROM stories").fetchall()) == [("half 0", 2), ("half 1", 2)]
+
+
 # --- archives from before stories ---
 
 def make_old_archive(path) -> None:
