@@ -5,7 +5,8 @@ shingles, signed with MinHash, and the signature's LSH band keys are looked up i
 share a band are candidates. Each candidate is then verified on the exact shingle sets of both bodies, so an
 estimate never links two articles by itself. A match sets ``articles.story_id``: the article joins the matched
 story, two stories it matches are merged, and the ``stories`` row (title and date of the earliest copy, how many
-copies) is kept in step. An article whose text changes is signed again and leaves a story it no longer matches; a
+copies) is kept in step. An article whose text changes is signed again and leaves a story it no longer matches;
+the copies it leaves are regrouped by their own verified links (a bridge gone splits the story in two), and a
 story left with one copy is dissolved (a NULL ``story_id`` is a story of its own).
 
 Why ``rensa`` for MinHash and not ``datasketch``: rensa's wheel is 1.2 MB with no dependencies and imports in 5 ms;
