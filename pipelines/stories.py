@@ -54,6 +54,16 @@ MIN_ESTIMATE = 0.2
 # The candidates sharing most bands are verified, no more: the look-up's cost stays bounded however many
 # articles share a phrase.
 MAX_CANDIDATES = 20
+# A band key that more than this many other articles hold is text they all carry (a disclaimer or editor's note
+# the parser kept, a series' preface, a listing's set lines), not a story: it finds no candidate. Without it a
+# 200-character disclaimer under 3,000 different photo captions made them one story of 3,000, and every look-up
+# counted thousands of rows. A copy is still found by the bands its own text makes; a story stops growing past
+# about this many copies, and the first few articles sharing such text can still be linked before it counts.
+COMMON_BAND = 12
+# No story has more copies than this: one text at a dozen addresses is already far more than the archive's sites
+# make (潮州日报 on gdxk, southcn.com and 南方+), and the articles that such text joins before its bands count as
+# common make a story no larger than this either. A link that would pass it is not made.
+MAX_STORY_COPIES = 12
 BACKFILL_BATCH = 200
 # What fold drops: everything but letters and digits (Unicode's L* and N*: \w without the underscore).
 _NOT_LETTER_OR_DIGIT = re.compile(r"[\W_]+")
@@ -132,7 +142,10 @@ def save_signature(db: Database, article_id: int, grams: set[str]) -> list[int]:
 
 
 def find_candidates(db: Database, article_id: int, keys: list[int]) -> list[int]:
-    """Articles sharing a band with these keys, most bands first."""
+    """Articles sharing a band with these keys (keys that too many articles hold left out), most bands first."""
+    keys = [key for key in keys if db.execute(
+        "SELECT count(*) FROM (SELECT 1 FROM story_bands WHERE band_key = ? AND article_id != ? LIMIT ?)",
+        [key, article_id, COMMON_BAND + 1]).fetchone()[0] <= COMMON_BAND]
     if not keys:
         return []
     marks = ",".join("?" * len(keys))
@@ -170,6 +183,8 @@ def link_article(db: Database, article_id: int, body: str | None) -> int | None:
     signature = save_signature(db, article_id, grams)
     copies = find_copies(db, article_id, grams, signature)
     stories = {story_id for _, story_id in copies if story_id is not None}
+    if copies and joined_size(db, article_id, copies, stories) > MAX_STORY_COPIES:
+        copies, stories = [], set()
     if not copies:
         target = None
     elif stories:
@@ -190,6 +205,13 @@ def link_article(db: Database, article_id: int, body: str | None) -> int | None:
         # alone: it bridged two groups that are no copies of each other.
         regroup(db, target if old in stories else old)
     return db.execute("SELECT story_id FROM articles WHERE id = ?", [article_id]).fetchone()[0]
+
+
+def joined_size(db: Database, article_id: int, copies: list[tuple[int, int | None]], stories: set[int]) -> int:
+    """How many copies the story would have once the article, its copies and their stories are one."""
+    marks = ",".join("?" * len(stories))
+    members = {r[0] for r in db.execute(f"SELECT id FROM articles WHERE story_id IN ({marks})", [*stories])}
+    return len(members | {article_id} | {copy for copy, _ in copies})
 
 
 def regroup(db: Database, story_id: int) -> None:

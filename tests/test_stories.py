@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import random
 import sqlite3
 from dataclasses import replace
 
@@ -182,6 +183,26 @@ def test_when_the_bridge_of_two_stories_leaves_they_are_two_again(db):
     assert ids[urls[0]] == ids[urls[1]] and ids[urls[2]] == ids[urls[3]]
     assert None not in (ids[urls[0]], ids[urls[2]]) and ids[urls[0]] != ids[urls[2]]
     assert sorted(db.execute("SELECT title, article_count FROM stories").fetchall()) == [("half 0", 2), ("half 1", 2)]
+
+
+def test_a_disclaimer_under_many_short_captions_makes_no_big_story_and_a_copy_still_links(db):
+    # 150 photo captions of 60 characters, each over the same 200-character disclaimer the parser kept: every
+    # pair looks like two copies (Jaccard 0.6), and without a bound they were one story of 150.
+    chars = "的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可也你能而子说过产种面后自之经"
+    pick = random.Random(14)
+    disclaimer = "".join(pick.choice(chars) for _ in range(200))
+    captions = ["".join(pick.choice(chars) for _ in range(60)) for _ in range(150)]
+    for n, caption in enumerate(captions):
+        url = f"https://example.org/photo/{n}.html"
+        store(db, theory(url, [caption, disclaimer], f"图片新闻 {n}"), capture(n, url))
+    sizes = [r[0] for r in db.execute("SELECT article_count FROM stories")]
+    assert max(sizes) <= stories.MAX_STORY_COPIES
+    assert sum(sizes) < 150 / 3  # most captions stay stories of their own
+    # The last caption republished elsewhere, under a header of the other site's: still its copy.
+    copy_url = "https://example.net/photo/149.html"
+    store(db, theory(copy_url, ["图片来源：潮州日报", captions[-1], disclaimer], "图片新闻"), capture(999, copy_url))
+    ids = story_ids(db)
+    assert ids[copy_url] is not None and ids[copy_url] == ids["https://example.org/photo/149.html"]
 
 
 # --- archives from before stories ---
