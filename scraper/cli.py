@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 from typing import BinaryIO, NoReturn
+from urllib.parse import urlsplit
 
 import click
 
@@ -58,8 +59,20 @@ def drift_check_option(fn):
                         help="Compare the new articles with the archive's history; exit 4 on template drift")(fn)
 
 
+def check_url(ctx, param, value):
+    """--url as urlsplit can read it: "http://[::1/x" or a port out of range is a usage error, not a traceback
+    from deep in the import."""
+    if value is not None:
+        try:
+            urlsplit(value).port  # noqa: B018 - reading it checks it
+        except ValueError as exc:
+            raise click.BadParameter(f"{value!r} is not a URL ({exc})") from None
+    return value
+
+
 def url_option(fn):
-    return click.option("--url", help="The page's URL (needed to resolve links and pick the template)")(fn)
+    return click.option("--url", callback=check_url,
+                        help="The page's URL (needed to resolve links and pick the template)")(fn)
 
 
 def rules_option(fn):

@@ -18,6 +18,7 @@ from click.testing import CliRunner
 from scraper.cli import cli
 
 ROOT = Path(__file__).resolve().parent.parent
+PAGE = ROOT / "tests" / "fixtures" / "pages" / "gdxk-dsj-bare-date.html"
 
 
 @pytest.fixture
@@ -47,6 +48,10 @@ CASES = [
     ("a URL urlsplit refuses", ["crawl", "http://[::1/cz/", "--db", "{t}/a.db"], 2, ["not an http(s) URL"]),
     ("a URL with a port out of range", ["crawl", "http://127.0.0.1:99999/cz/", "--db", "{t}/a.db"], 2,
      ["not an http(s) URL"]),
+    ("a --url urlsplit refuses (import)", ["import", str(PAGE), "--url", "http://[::1/x", "--db", "{t}/a.db"], 2,
+     ["--url", "not a URL"]),
+    ("a --url with a port out of range (parse)", ["parse", str(PAGE), "--url", "http://127.0.0.1:99999/x"], 2,
+     ["--url", "not a URL"]),
     ("a negative delay", ["crawl", "--delay", "-1", "--db", "{t}/a.db"], 2, ["--delay"]),
     ("zero max-articles", ["crawl", "--max-articles", "0", "--db", "{t}/a.db"], 2, ["--max-articles"]),
     ("a folder as the database (crawl)", ["crawl", "http://127.0.0.1:9/cz/", "--db", "{t}/folder"], 2,
