@@ -99,17 +99,25 @@ def display_time(value: str) -> str:
     return f"{date} {time.split('+')[0].split('Z')[0]}" if time else date
 
 
+def hostname(url: str | None) -> str | None:
+    """The URL's host, or None: a row's address urlsplit refuses ("http://[::1/x") must not break another page."""
+    try:
+        return urlsplit(url or "").hostname
+    except ValueError:
+        return None
+
+
 def copies_html(copies: list[dict], read_url) -> str:
     """The story's other copies: date, site and links to their reader pages and original pages."""
     if not copies:
         return ""
     items = []
     for copy in copies:
-        host = urlsplit(copy["url"] or "").hostname or copy["site"] or ""
+        host = hostname(copy["url"]) or copy["site"] or ""
         date = (f"<time datetime=\"{text(copy['published_at'])}\">{text(display_time(copy['published_at']))}</time> "
                 if copy["published_at"] else "")
         original = (f" · <a class=\"original\" href=\"{text(copy['url'])}\">原文 · original</a>"
-                    if (copy["url"] or "").startswith(("http://", "https://")) else "")
+                    if (copy["url"] or "").startswith(("http://", "https://")) and hostname(copy["url"]) else "")
         title = text(copy["title"] or copy["url"])
         items.append(f"<li>{date}<span class=\"site\">{text(host)}</span> · "
                      f"<a href=\"{text(read_url(copy['id']))}\">{title}</a>{original}</li>")

@@ -6,6 +6,7 @@ import io
 import json
 import random
 import sqlite3
+from contextlib import closing
 from dataclasses import replace
 
 import lxml.html
@@ -285,6 +286,23 @@ def test_reader_page_lists_the_other_two_copies(story_archive):
     sites = [s.text_content() for s in copies_nav.cssselect(".site")]
     assert sites == ["static.nfapp.southcn.com", "cz.southcn.com"]  # earliest first
     assert "2020-10-14 08:45:12" in copies_nav.text_content()
+
+
+def test_reader_page_escapes_hostile_copies_and_survives_a_url_it_cannot_split(story_archive):
+    with closing(sqlite3.connect(story_archive)) as conn, conn:
+        conn.execute("UPDATE articles SET title = ?, url = ?, site = ? WHERE id = 2",
+                     ['<script>window.__pwned=1</script><img src=x onerror="window.__pwned=1">',
+                      "javascript:window.__pwned=1", '"><b onmouseover=x>site'])
+        # A row no parser gives (edited by hand, or from another tool): the copy's address urlsplit refuses.
+        conn.execute("UPDATE articles SET url = 'http://[::1/copy' WHERE id = 3")
+    page = get(story_archive, "/archive/articles/1/read")
+    assert page.status_code == 200
+    (nav,) = lxml.html.fromstring(page.text).cssselect("nav.copies")
+    assert not nav.cssselect("script, img, b") and "<script>" in nav.text_content()
+    hrefs = [a.get("href") for a in nav.cssselect("a")]
+    assert not [h for h in hrefs if not h.startswith(("/archive/articles/", "http://", "https://"))]
+    assert "/archive/articles/3/read" in hrefs and len(nav.cssselect("li")) == 2
+    assert not [e for e in nav.iter() if any(name.startswith("on") for name in e.attrib)]
 
 
 def test_reader_page_of_an_article_of_its_own_lists_no_copies(tmp_path):
