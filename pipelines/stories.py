@@ -184,7 +184,9 @@ def link_article(db: Database, article_id: int, body: str | None) -> int | None:
     copies = find_copies(db, article_id, grams, signature)
     stories = {story_id for _, story_id in copies if story_id is not None}
     if copies and joined_size(db, article_id, copies, stories) > MAX_STORY_COPIES:
-        copies, stories = [], set()
+        # Too many to be one story: it keeps the story it was in, if it is still a copy of it, and joins no other.
+        copies = [(copy, story_id) for copy, story_id in copies if old is not None and story_id == old]
+        stories = {old} if copies else set()
     if not copies:
         target = None
     elif stories:

@@ -206,6 +206,22 @@ def test_a_disclaimer_under_many_short_captions_makes_no_big_story_and_a_copy_st
     assert ids[copy_url] is not None and ids[copy_url] == ids["https://example.org/photo/149.html"]
 
 
+def test_a_full_story_takes_no_more_copies_and_keeps_a_copy_whose_text_is_corrected(db):
+    whole = reference()
+    urls = [f"https://example.org/copy/{n}.html" for n in range(stories.MAX_STORY_COPIES + 1)]
+    for n, url in enumerate(urls):
+        store(db, replace(whole, url=url), capture(n, url))
+    ids = story_ids(db)
+    assert db.execute("SELECT article_count FROM stories").fetchall() == [(stories.MAX_STORY_COPIES,)]
+    assert ids[urls[-1]] is None  # one copy too many: on its own
+    # A sentence of the first copy corrected: still a copy of its story, which is full; it stays in it.
+    corrected = whole.paragraphs[:1] + [whole.paragraphs[1] + "（更正）"] + whole.paragraphs[2:]
+    assert store(db, replace(whole, url=urls[0], paragraphs=corrected),
+                 capture(99, urls[0], "2026-02-01T00:00:00Z")) == "updated"
+    assert story_ids(db) == ids
+    assert db.execute("SELECT article_count FROM stories").fetchall() == [(stories.MAX_STORY_COPIES,)]
+
+
 # --- archives from before stories ---
 
 def make_old_archive(path) -> None:
