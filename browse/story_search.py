@@ -1,0 +1,320 @@
+"""The readers' search, each story once: which stories match, in what order, and how many per facet value.
+
+No Datasette hooks here: ``browse.reader_search`` turns a request into a ``Search`` and renders what this module
+finds. Articles sharing a ``story_id`` are one story (NULL: a story of its own).
+
+Counting stories rather than articles costs almost nothing extra: articles are counted as the search box counts
+them (one grouped pass over the facet index, ``browse.facets``), then each story with several matching copies
+takes back its extra copies. Only linked articles (``story_id`` not NULL, found through the ``articles_story``
+index) are read for that. The page of results walks the matches best first (bm25 from the index, or the
+``published_at`` index) and keeps each story's first copy: its most relevant, or its newest.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import unicodedata
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from datasette.utils import sqlite_timelimit
+from markupsafe import Markup, escape
+
+from pipelines.search import FTS_TABLE, escape_fts
+
+from .queries import query_pattern
+from .search import is_dense
+
+PAGE_SIZE = 20
+MAX_PAGE = 500  # deeper pages walk ever more matches; facets narrow a search better
+SNIPPET_CHARS = 110
+# bm25 weights of title, subtitle, authors, body: as the ranked canned query (browse.queries) weighs them
+BM25 = f"bm25({FTS_TABLE}, 10.0, 5.0, 3.0, 1.0)"
+DIMENSIONS = ("column", "year", "source", "author")
+
+
+class SearchError(ValueError):
+    """A query or filter the page cannot answer; the message is shown to the reader."""
+
+
+@dataclass
+class Search:
+    query: str = ""
+    column: str | None = None
+    year: str | None = None
+    source: int | None = None
+    author: int | None = None
+    newest: bool = False  # else most relevant first (an empty query is always newest first)
+    page: int = 1
+
+    @property
+    def fts(self) -> str:
+        return escape_fts(self.query) if self.query.strip() else ""
+
+    @property
+    def by_newest(self) -> bool:
+        return self.newest or not self.fts
+
+
+@dataclass
+class Facet:
+    name: str
+    values: list[tuple[object, str, int]] = field(default_factory=list)  # (value, label, stories), most first
+
+
+@dataclass
+class Found:
+    stories: int
+    hits: list[dict]  # the page's best copies, with "copies" and "snippet"
+    facets: dict[str, Facet]
+
+
+def where_sql(search: Search, dense: bool, with_query: bool = True) -> tuple[str, dict]:
+    """The articles the search and its filters leave, as a WHERE clause on ``articles``."""
+    clauses, params = [], {}
+    if with_query and search.fts:
+        # +id when the words are in most articles: test each index entry's id instead of looking rows up
+        pk = "+id" if dense else "id"
+        clauses.append(f"{pk} in (select rowid from [{FTS_TABLE}] where [{FTS_TABLE}] match :fts)")
+        params["fts"] = search.fts
+    if search.column is not None:
+        clauses.append("[column] = :column")
+        params["column"] = search.column
+    if search.year is not None:
+        clauses.append("substr(published_at, 1, 4) = :year")  # the facet index's own expression
+        params["year"] = search.year
+    if search.source is not None:
+        clauses.append("source_id = :source")
+        params["source"] = search.source
+    if search.author is not None:
+        clauses.append("id in (select article_id from article_authors where author_id = :author)")
+        params["author"] = search.author
+    return (" and ".join(clauses) or "1"), params
+
+
+async def find_stories(db, search: Search, time_limit_ms: int) -> Found:
+    """The stories the search finds: their number, the page's best copies, and the facets' story counts."""
+    dense = False
+    if search.fts:
+        subquery = f"select rowid from [{FTS_TABLE}] where [{FTS_TABLE}] match :fts"
+        dense = await is_dense(db, subquery, {"fts": search.fts})
+    where, params = where_sql(search, dense)
+    try:
+        groups = (await db.execute(
+            "select source_id, [column], substr(published_at, 1, 4) as year, count(*) as n from articles "
+            f"where {where} group by 1, 2, 3", params, truncate=False)).rows
+    except sqlite3.OperationalError as error:
+        raise SearchError(query_problem(error)) from None
+    linked = (await db.execute(
+        "select id, story_id, source_id, [column], substr(published_at, 1, 4) as year from articles "
+        f"where story_id is not null and {where}", params, truncate=False)).rows
+    extra = extra_copies(linked)
+    stories = sum(row["n"] for row in groups) - sum(len(ids) - 1 for ids in extra.values())
+    facets = {"column": Facet("column"), "year": Facet("year"), "source": Facet("source")}
+    if stories:
+        facets = await count_facets(db, groups, linked, extra)
+        facets["author"] = await count_authors(db, search, dense, where, params, extra)
+    hits = []
+    if stories and search.page <= MAX_PAGE:
+        ids = await db.execute_fn(lambda conn: best_copies(conn, search, dense, time_limit_ms))
+        hits = await describe(db, ids, search)
+    return Found(stories, hits, facets)
+
+
+def query_problem(error: sqlite3.Error) -> str:
+    message = str(error)
+    if "interrupt" in message:
+        return "检索超时，请缩小范围 · The search took too long: add a word or a filter"
+    return f"无法理解该检索式 · The index could not read this query ({message.removeprefix('fts5: ')})"
+
+
+def extra_copies(linked: list) -> dict[int, list]:
+    """Stories with more than one matching copy: story id -> those copies' rows."""
+    copies: dict[int, list] = defaultdict(list)
+    for row in linked:
+        copies[row["story_id"]].append(row)
+    return {story: rows for story, rows in copies.items() if len(rows) > 1}
+
+
+def overcount(extra: dict[int, list], value_of) -> Counter:
+    """How many articles too many each value counts: a story counted once per value its copies have."""
+    over: Counter = Counter()
+    for rows in extra.values():
+        for value, n in Counter(value_of(row) for row in rows).items():
+            over[value] += n - 1
+    return over
+
+
+async def count_facets(db, groups: list, linked: list, extra: dict) -> dict[str, Facet]:
+    facets = {}
+    for name, key in (("column", "column"), ("year", "year"), ("source", "source_id")):
+        articles: Counter = Counter()
+        for row in groups:
+            if row[key] is not None and (name != "year" or re.fullmatch(r"[0-9]{4}", row[key])):
+                articles[row[key]] += row["n"]
+        counts = articles - overcount(extra, lambda row, key=key: row[key])
+        labels = await source_names(db, list(counts)) if name == "source" else {}
+        if name == "year":
+            ordered = sorted(counts.items(), reverse=True)
+        else:
+            ordered = sorted(counts.items(), key=lambda item: (-item[1], str(item[0])))
+        facets[name] = Facet(name, [(value, str(labels.get(value, value)), n) for value, n in ordered])
+    return facets
+
+
+async def source_names(db, ids: list) -> dict:
+    if not ids:
+        return {}
+    marks = ", ".join("?" for _ in ids)
+    return dict((await db.execute(f"select id, name from sources where id in ({marks})", ids)).rows)
+
+
+async def count_authors(db, search: Search, dense: bool, where: str, params: dict, extra: dict) -> Facet:
+    """Stories per author, from the (author_id, article_id) index; only the matching articles' entries count."""
+    filtered = any(getattr(search, name) is not None for name in ("column", "year", "source", "author"))
+    if where == "1":
+        within = ""
+    elif search.fts and not filtered:  # the words alone: the search index's own matches, no pass over articles
+        within = f"where {'+' if dense else ''}article_id in (select rowid from [{FTS_TABLE}] " \
+                 f"where [{FTS_TABLE}] match :fts)"
+    else:
+        within = f"where {'+' if dense else ''}article_id in (select id from articles where {where})"
+    rows = (await db.execute(f"select author_id, count(*) as n from article_authors {within} group by author_id",
+                             params, truncate=False)).rows
+    counts = Counter({row["author_id"]: row["n"] for row in rows})
+    linked_ids = [row["id"] for rows in extra.values() for row in rows]
+    if linked_ids:
+        marks = ", ".join("?" for _ in linked_ids)
+        story_of = {row["id"]: story for story, rows in extra.items() for row in rows}
+        pairs = (await db.execute(f"select article_id, author_id from article_authors where article_id in ({marks})",
+                                  linked_ids, truncate=False)).rows
+        over: Counter = Counter()
+        for (_, author), n in Counter((story_of[a], au) for a, au in pairs).items():
+            over[author] += n - 1
+        counts -= over
+    top = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:50]
+    names: dict = {}
+    if top:
+        marks = ", ".join("?" for _ in top)
+        names = dict((await db.execute(f"select id, name from authors where id in ({marks})",
+                                       [a for a, _ in top])).rows)
+    return Facet("author", [(a, names.get(a, str(a)), n) for a, n in top])
+
+
+def best_copies(conn: sqlite3.Connection, search: Search, dense: bool, time_limit_ms: int) -> list[int]:
+    """Ids of the page's stories' best copies, walking the matches best first until the page is full.
+
+    A story's first copy in that walk is its most relevant (or newest) one: later copies are skipped.
+    """
+    wanted = search.page * PAGE_SIZE
+    if search.by_newest:
+        where, params = where_sql(search, dense)
+        sql = f"select id, story_id from articles where {where} order by published_at desc, id desc"
+        ranked = None
+    else:
+        where, params = where_sql(search, dense, with_query=False)
+        # The index ranks; the filters (if any) are a list of ids it tests. Rows are read only for the walk.
+        filters = "" if where == "1" else f" and rowid in (select id from articles where {where})"
+        sql = (f"select rowid from [{FTS_TABLE}] where [{FTS_TABLE}] match :fts{filters} order by {BM25}")
+        params["fts"] = search.fts
+        ranked = True
+    seen: set = set()
+    order: list[int] = []
+    with sqlite_timelimit(conn, time_limit_ms):
+        try:
+            cursor = conn.execute(sql, params)
+            while len(order) < wanted:
+                batch = cursor.fetchmany(PAGE_SIZE * 2)
+                if not batch:
+                    break
+                rows = story_ids(conn, [r[0] for r in batch]) if ranked else [(r[0], r[1]) for r in batch]
+                for article, story in rows:
+                    key = ("s", story) if story is not None else ("a", article)
+                    if key not in seen:
+                        seen.add(key)
+                        order.append(article)
+        except sqlite3.OperationalError as error:
+            raise SearchError(query_problem(error)) from None
+    return order[wanted - PAGE_SIZE:wanted]
+
+
+def story_ids(conn: sqlite3.Connection, ids: list[int]) -> list[tuple[int, int | None]]:
+    marks = ", ".join("?" for _ in ids)
+    story = dict(conn.execute(f"select id, story_id from articles where id in ({marks})", ids).fetchall())
+    return [(i, story.get(i)) for i in ids]
+
+
+async def describe(db, ids: list[int], search: Search) -> list[dict]:
+    """Title, date, source, column, copies and a snippet of each article, in the order given."""
+    if not ids:
+        return []
+    marks = ", ".join("?" for _ in ids)
+    rows = {row["id"]: dict(row) for row in (await db.execute(
+        "select a.id, a.title, a.url, a.published_at, a.source_id, s.name as source, a.[column], a.story_id, "
+        f"a.body from articles a left join sources s on s.id = a.source_id where a.id in ({marks})", ids)).rows}
+    stories = sorted({r["story_id"] for r in rows.values() if r["story_id"] is not None})
+    copies: dict = {}
+    if stories:
+        marks = ", ".join("?" for _ in stories)
+        copies = dict((await db.execute(
+            f"select story_id, count(*) from articles where story_id in ({marks}) group by story_id",
+            stories)).rows)
+    pattern = query_pattern(search.query) if search.fts else None
+    hits = []
+    for i in ids:
+        row = rows.get(i)
+        if row is None:
+            continue  # gone since the walk (a reparse between two statements)
+        row["copies"] = copies.get(row["story_id"], 1)
+        row["snippet"] = snippet(row.pop("body"), pattern)
+        hits.append(row)
+    return hits
+
+
+def snippet(body: str | None, pattern: re.Pattern | None, chars: int = SNIPPET_CHARS) -> Markup:
+    """About ``chars`` characters of body around the first match, every match in the window in <mark>, escaped.
+
+    The index folds text with NFKC (full-width ＡＢＣ１２ match abc12) and case: the body is searched as it is
+    first, and folded only when that finds nothing, each folded character mapped back to where it came from.
+    """
+    text = " ".join((body or "").split("\n"))
+    start = 0
+    if pattern:
+        found = pattern.search(text)
+        if found is None:
+            folded, origin = fold(text)
+            found_folded = pattern.search(folded)
+            start = origin[found_folded.start()] if found_folded else 0
+        else:
+            start = found.start()
+        start = max(0, start - chars // 4)
+    end = min(len(text), start + chars)
+    window = text[start:end]
+    out = [Markup("…") if start else Markup("")]
+    if pattern:
+        folded, origin = fold(window)
+        last = 0
+        for m in pattern.finditer(folded):
+            a, b = origin[m.start()], origin[m.end()]
+            out += [escape(window[last:a]), Markup("<mark>"), escape(window[a:b]), Markup("</mark>")]
+            last = b
+        out.append(escape(window[last:]))
+    else:
+        out.append(escape(window))
+    out.append(Markup("…") if end < len(text) else Markup(""))
+    return Markup("").join(out)
+
+
+def fold(text: str) -> tuple[str, list[int]]:
+    """The text as the index folds it (NFKC), and for each folded character the index of its source character
+    (plus one entry for the end)."""
+    if unicodedata.is_normalized("NFKC", text):
+        return text, list(range(len(text) + 1))
+    pieces, origin = [], []
+    for i, char in enumerate(text):
+        piece = unicodedata.normalize("NFKC", char)
+        pieces.append(piece)
+        origin += [i] * len(piece)
+    origin.append(len(text))
+    return "".join(pieces), origin
