@@ -18,7 +18,11 @@ BASE = "https://gdxk.southcn.com/cz/llwzllzz/content/post_{}.html"
 # Characters for filler text: each filler a different random draw, so no two articles are near copies, and none of
 # the characters the tests search for, so no filler matches by chance.
 SEARCHED = set("党建疫情政治设乡村振兴恶意不存在短语潮汕全角字母")
-FILLER_CHARS = "".join(c for c in map(chr, range(0x4E00 + 800, 0x4E00 + 1400)) if c not in SEARCHED)
+COMMON = ("的一是在了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能下过子说产种面而方后多"
+          "定行学法所民得经十三之进着等部度家电力里如水化高自二理起小物现实加量都两体制机当使点从业本去把性好应开它合还因"
+          "由其些然前外天四日那社事平形相全表间样与关各重线内数正心反你明看原又么利比或但质气第向道命此变条只没结解问意月"
+          "公无系军很者最立代想已通并提直题程展五果料象员革位入常文总次品式活及管特件长求老头基资边流路级少图山统接知较将")
+FILLER_CHARS = "".join(c for c in COMMON if c not in SEARCHED)
 
 
 @dataclass

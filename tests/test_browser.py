@@ -42,11 +42,8 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(sample_archive, tmp_path_factory):
-    """`scraper serve` on a free port of 127.0.0.1, as a user would start it."""
-    path = sample_archive
-    log_path = tmp_path_factory.mktemp("browser") / "serve.log"
+def serve(path: Path, log_path: Path):
+    """`scraper serve` on a free port of 127.0.0.1, as a user would start it: yields its base URL."""
     port = free_port()
     log = open(log_path, "wb")  # noqa: SIM115 (closed below)
     process = subprocess.Popen([sys.executable, "-m", "scraper", "serve", "--db", str(path), "--port", str(port)],
@@ -63,10 +60,24 @@ def server(sample_archive, tmp_path_factory):
                 log.close()
                 pytest.fail("scraper serve did not start: " + log_path.read_text())
             time.sleep(0.2)
-    yield base, path
+    yield base
     process.terminate()
     process.wait(timeout=10)
     log.close()
+
+
+@pytest.fixture(scope="module")
+def server(sample_archive, tmp_path_factory):
+    """The sample archive, served."""
+    for base in serve(sample_archive, tmp_path_factory.mktemp("browser") / "serve.log"):
+        yield base, sample_archive
+
+
+@pytest.fixture(scope="module")
+def search_server(search_archive, tmp_path_factory):
+    """The search page's archive (tests/search_archive.py), served; with its articles' ids."""
+    for base in serve(search_archive[0], tmp_path_factory.mktemp("browser-search") / "serve.log"):
+        yield base, search_archive[1]
 
 
 @pytest.fixture(scope="module")
@@ -90,6 +101,12 @@ def screenshot(driver, name: str) -> None:
     driver.save_screenshot(str(ARTIFACTS / f"{name}.png"))
 
 
+def wait_for(driver, css: str) -> None:
+    """Until the page shows an element matching css: a submitted form's page loads after submit() returns."""
+    from selenium.webdriver.support.ui import WebDriverWait
+    WebDriverWait(driver, 10).until(lambda d: d.find_elements("css selector", css))
+
+
 def ran_no_script(driver) -> None:
     assert driver.title != PWNED  # what the page's scripts set it to
     assert driver.find_elements("id", "pwned") == []
@@ -106,9 +123,12 @@ def test_index_search_and_article(server, browser):
                for img in charts), "the charts did not load"
     screenshot(browser, "index")
 
-    box = browser.find_element("css selector", "form.chaozhou-search input[name=_search]")
+    box = browser.find_element("css selector", "form.chaozhou-search input[name=q]")
     box.send_keys("党建")
-    box.submit()
+    box.submit()  # the readers' search page (browse/reader_search.py); the table view is a link away
+    assert browser.find_element("css selector", "input[name=q]").get_attribute("value") == "党建"
+    assert REFERENCE_TITLE in [a.text for a in browser.find_elements("css selector", "li.search-hit h2 a")]
+    browser.find_element("css selector", "p.search-sql a").click()
     assert browser.find_element("css selector", "input[name=_search]").get_attribute("value") == "党建"
     titles = [a.text for a in browser.find_elements("css selector", "td.col-title a")]
     assert REFERENCE_TITLE in titles and "潮州市召开市直机关党建工作座谈会" in titles
@@ -151,3 +171,47 @@ def test_hostile_article_runs_no_script(server, browser):
     ran_no_script(browser)  # ...not run
     screenshot(browser, "hostile-capture")
 
+
+
+def test_search_page_facets_pages_and_an_empty_result(search_server, browser):
+    base, ids = search_server
+    browser.get(base + "/")
+    box = browser.find_element("css selector", "form.chaozhou-search input[name=q]")
+    box.send_keys("乡村振兴")
+    box.submit()
+    wait_for(browser, "p.search-count")
+    assert "25" in browser.find_element("css selector", "p.search-count").text
+    assert len(browser.find_elements("css selector", "li.search-hit")) == 20
+
+    browser.find_element("css selector", "nav.search-pages").find_element("link text", "2").click()
+    hits = browser.find_elements("css selector", "li.search-hit h2 a")
+    assert len(hits) == 5 and "page=2" in browser.current_url
+
+    year = browser.find_element("css selector", "section.facet-year")
+    year.find_element("link text", "2024").click()
+    assert [a.text for a in browser.find_elements("css selector", "li.search-hit h2 a")] == ["乡村振兴第25篇"]
+    chip = browser.find_element("css selector", "ul.search-filters li")
+    assert "2024" in chip.text
+    chip.find_element("tag name", "a").click()  # removes the year
+    assert "25" in browser.find_element("css selector", "p.search-count").text
+    assert not browser.find_elements("css selector", "ul.search-filters li")
+
+    box = browser.find_element("css selector", "form.chaozhou-search input[name=q]")
+    box.clear()
+    box.send_keys("乡村振兴 疫情")
+    box.submit()
+    wait_for(browser, "p.search-none")
+    assert not browser.find_elements("css selector", "li.search-hit")
+    screenshot(browser, "search-page-nothing")
+    browser.find_element("css selector", ".search-suggestions").find_element("link text", "疫情").click()
+    titles = [a.text for a in browser.find_elements("css selector", "li.search-hit h2 a")]
+    assert titles == ["疫情防控一线纪实", "扎实推进机关党建"]  # the word in a title weighs most
+    assert "3" in browser.find_element("css selector", "li.search-hit .hit-copies").text
+    marks = browser.find_elements("css selector", "li.search-hit .hit-snippet mark")
+    assert marks and {m.text for m in marks} == {"疫情"}
+    assert marks[0].value_of_css_property("background-color") != "rgba(0, 0, 0, 0)"  # the stylesheet loaded
+    screenshot(browser, "search-page")
+
+    browser.get(base + "/archive/-/search?q=%E6%81%B6%E6%84%8F")  # the hostile title and body, shown as text
+    assert browser.find_element("css selector", "li.search-hit h2 a").text.startswith("<script>")
+    ran_no_script(browser)
