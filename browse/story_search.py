@@ -12,6 +12,8 @@ index) are read for that. The page of results walks the matches best first (bm25
 
 from __future__ import annotations
 
+import asyncio
+import json
 import re
 import sqlite3
 import unicodedata
@@ -24,7 +26,7 @@ from markupsafe import Markup, escape
 from pipelines.search import FTS_TABLE, escape_fts
 
 from .queries import query_pattern
-from .search import is_dense
+from .search import DENSE_SHARE, is_dense
 
 PAGE_SIZE = 20
 MAX_PAGE = 500  # deeper pages walk ever more matches; facets narrow a search better
@@ -100,26 +102,31 @@ async def find_stories(db, search: Search, time_limit_ms: int) -> Found:
         subquery = f"select rowid from [{FTS_TABLE}] where [{FTS_TABLE}] match :fts"
         dense = await is_dense(db, subquery, {"fts": search.fts})
     where, params = where_sql(search, dense)
-    try:
+
+    async def count_articles():
+        # grouped as the facet index is ordered (schema step 009), so one pass over it counts them
         groups = (await db.execute(
-            "select source_id, [column], substr(published_at, 1, 4) as year, count(*) as n from articles "
-            f"where {where} group by 1, 2, 3", params, truncate=False)).rows
+            "select source_id, collection, [column], substr(published_at, 1, 4) as year, count(*) as n "
+            f"from articles where {where} group by 1, 2, 3, 4", params, truncate=False)).rows
+        return groups, await extra_copies(db, search, where, params)
+
+    async def walk():
+        if search.page > MAX_PAGE:
+            return []
+        return await db.execute_fn(lambda conn: best_copies(conn, search, dense, time_limit_ms))
+
+    # Three independent reads, each on one of Datasette's connections: the page waits for the slowest, not the sum.
+    try:
+        (groups, extra), authors, ids = await asyncio.gather(
+            count_articles(), author_counts(db, search, dense, where, params), walk())
     except sqlite3.OperationalError as error:
         raise SearchError(query_problem(error)) from None
-    linked = (await db.execute(
-        "select id, story_id, source_id, [column], substr(published_at, 1, 4) as year from articles "
-        f"where story_id is not null and {where}", params, truncate=False)).rows
-    extra = extra_copies(linked)
-    stories = sum(row["n"] for row in groups) - sum(len(ids) - 1 for ids in extra.values())
-    facets = {"column": Facet("column"), "year": Facet("year"), "source": Facet("source")}
-    if stories:
-        facets = await count_facets(db, groups, linked, extra)
-        facets["author"] = await count_authors(db, search, dense, where, params, extra)
-    hits = []
-    if stories and search.page <= MAX_PAGE:
-        ids = await db.execute_fn(lambda conn: best_copies(conn, search, dense, time_limit_ms))
-        hits = await describe(db, ids, search)
-    return Found(stories, hits, facets)
+    stories = sum(row["n"] for row in groups) - sum(len(copies) - 1 for copies in extra.values())
+    if not stories:
+        return Found(0, [], {})
+    facets = await count_facets(db, groups, extra)
+    facets["author"] = await author_facet(db, authors, extra)
+    return Found(stories, await describe(db, ids, search), facets)
 
 
 def query_problem(error: sqlite3.Error) -> str:
@@ -129,12 +136,32 @@ def query_problem(error: sqlite3.Error) -> str:
     return f"无法理解该检索式 · The index could not read this query ({message.removeprefix('fts5: ')})"
 
 
-def extra_copies(linked: list) -> dict[int, list]:
-    """Stories with more than one matching copy: story id -> those copies' rows."""
-    copies: dict[int, list] = defaultdict(list)
-    for row in linked:
-        copies[row["story_id"]].append(row)
-    return {story: rows for story, rows in copies.items() if len(rows) > 1}
+async def extra_copies(db, search: Search, where: str, params: dict) -> dict[int, list]:
+    """Stories with more than one matching copy: story id -> those copies' ids and facet values.
+
+    The linked matches come from the ``articles_story`` index alone when the words are the only filter (the id is
+    in it); facet values are read for the copies of stories found twice or more, often none.
+    """
+    filtered = any(getattr(search, name) is not None for name in DIMENSIONS)
+    index = "" if filtered else "indexed by articles_story "
+    linked = (await db.execute(f"select id, story_id from articles {index}where story_id is not null and {where}",
+                               params, truncate=False)).rows
+    copies: dict[int, list[int]] = defaultdict(list)
+    for article, story in linked:
+        copies[story].append(article)
+    story_of = {article: story for story, ids in copies.items() if len(ids) > 1 for article in ids}
+    if not story_of:
+        return {}
+    many = len(story_of) * DENSE_SHARE > (await db.execute("select max(id) from articles")).first()[0]
+    # many: one pass over the facet index, testing each id; few: each row looked up by its id
+    test = "indexed by idx_articles_facets where +id" if many else "where id"
+    rows = (await db.execute(
+        "select id, source_id, [column], substr(published_at, 1, 4) as year from articles "
+        f"{test} in (select value from json_each(:ids))", {"ids": json.dumps(list(story_of))}, truncate=False)).rows
+    extra: dict[int, list] = defaultdict(list)
+    for row in rows:
+        extra[story_of[row["id"]]].append(row)
+    return extra
 
 
 def overcount(extra: dict[int, list], value_of) -> Counter:
@@ -146,7 +173,7 @@ def overcount(extra: dict[int, list], value_of) -> Counter:
     return over
 
 
-async def count_facets(db, groups: list, linked: list, extra: dict) -> dict[str, Facet]:
+async def count_facets(db, groups: list, extra: dict) -> dict[str, Facet]:
     facets = {}
     for name, key in (("column", "column"), ("year", "year"), ("source", "source_id")):
         articles: Counter = Counter()
@@ -170,9 +197,9 @@ async def source_names(db, ids: list) -> dict:
     return dict((await db.execute(f"select id, name from sources where id in ({marks})", ids)).rows)
 
 
-async def count_authors(db, search: Search, dense: bool, where: str, params: dict, extra: dict) -> Facet:
-    """Stories per author, from the (author_id, article_id) index; only the matching articles' entries count."""
-    filtered = any(getattr(search, name) is not None for name in ("column", "year", "source", "author"))
+async def author_counts(db, search: Search, dense: bool, where: str, params: dict) -> Counter:
+    """Matching articles per author, from the (author_id, article_id) index: one pass, testing each entry."""
+    filtered = any(getattr(search, name) is not None for name in DIMENSIONS)
     if where == "1":
         within = ""
     elif search.fts and not filtered:  # the words alone: the search index's own matches, no pass over articles
@@ -182,13 +209,16 @@ async def count_authors(db, search: Search, dense: bool, where: str, params: dic
         within = f"where {'+' if dense else ''}article_id in (select id from articles where {where})"
     rows = (await db.execute(f"select author_id, count(*) as n from article_authors {within} group by author_id",
                              params, truncate=False)).rows
-    counts = Counter({row["author_id"]: row["n"] for row in rows})
-    linked_ids = [row["id"] for rows in extra.values() for row in rows]
-    if linked_ids:
-        marks = ", ".join("?" for _ in linked_ids)
-        story_of = {row["id"]: story for story, rows in extra.items() for row in rows}
-        pairs = (await db.execute(f"select article_id, author_id from article_authors where article_id in ({marks})",
-                                  linked_ids, truncate=False)).rows
+    return Counter({row["author_id"]: row["n"] for row in rows})
+
+
+async def author_facet(db, counts: Counter, extra: dict) -> Facet:
+    """Stories per author: a story whose copies name the same author counts once for them."""
+    story_of = {row["id"]: story for story, rows in extra.items() for row in rows}
+    if story_of:
+        pairs = (await db.execute("select article_id, author_id from article_authors where article_id in "
+                                  "(select value from json_each(:ids))", {"ids": json.dumps(list(story_of))},
+                                  truncate=False)).rows
         over: Counter = Counter()
         for (_, author), n in Counter((story_of[a], au) for a, au in pairs).items():
             over[author] += n - 1
