@@ -206,3 +206,15 @@ def test_only_archives_have_a_search_page(search_archive, tmp_path):
     sqlite3.connect(other).execute("create table articles (id integer primary key, title text)").connection.close()
     responses = get(search_archive[0], "/other/-/search?q=x", "/nothing/-/search", files=[str(other)])
     assert [r.status_code for r in responses] == [404, 404]
+
+
+def test_snippet_marks_what_the_index_matches_and_escapes_the_rest():
+    from browse.queries import query_pattern
+    from browse.story_search import snippet
+
+    marked = str(snippet("<b>x</b> 会议代号ＡＢＣ，潮州\n政治、建设与abcd", query_pattern('abc "政治建设"')))
+    assert marked.startswith("&lt;b&gt;x&lt;/b&gt;")
+    assert "<mark>ＡＢＣ</mark>" in marked and "<mark>政治、建设</mark>" in marked
+    assert "abcd" in marked and "<mark>abc</mark>d" not in marked  # a word matches whole, as the index's tokens
+    far = snippet("无关。" * 200 + "党建" + "。" * 200, query_pattern("党建"), chars=40)
+    assert str(far).startswith("…") and "<mark>党建</mark>" in far and str(far).endswith("…")
