@@ -16,13 +16,12 @@ import dataclasses
 from urllib.parse import urlencode
 
 from datasette import hookimpl
-from datasette.utils.asgi import Response
 
 from pipelines.search import query_words
 
 from . import PLUGIN_NAME
 from .archive import archive_database, parse_row_id
-from .article import CSP, display_time
+from .article import display_time, reader_page
 from .story_search import DIMENSIONS, MAX_PAGE, PAGE_SIZE, Found, Search, SearchError, find_stories
 
 MAX_QUERY = 200  # characters: a longer "query" is a pasted paragraph, and costs the index one phrase per word
@@ -160,13 +159,7 @@ async def search_view(datasette, request):
         "table_url": datasette.urls.table(db.name, "articles"),
         "css_url": datasette.urls.static_plugins(PLUGIN_NAME, "reader.css"),
     }
-    response = Response.html(await datasette.render_template(
-        "chaozhou_search.html", context, request=request, view_name="chaozhou_search"),
-        status=400 if message else 200)
-    response.headers["Content-Security-Policy"] = CSP
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return await reader_page(datasette, request, "chaozhou_search.html", context, status=400 if message else 200)
 
 
 @hookimpl
