@@ -20,6 +20,7 @@ import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
+from datasette.database import QueryInterrupted
 from datasette.utils import sqlite_timelimit
 from markupsafe import Markup, escape
 
@@ -34,6 +35,9 @@ SNIPPET_CHARS = 110
 # bm25 weights of title, subtitle, authors, body: as the ranked canned query (browse.queries) weighs them
 BM25 = f"bm25({FTS_TABLE}, 10.0, 5.0, 3.0, 1.0)"
 DIMENSIONS = ("column", "year", "source", "author")
+
+
+TOO_LONG = "检索超时，请缩小范围 · The search took too long: add a word or a filter"
 
 
 class SearchError(ValueError):
@@ -119,6 +123,8 @@ async def find_stories(db, search: Search, time_limit_ms: int) -> Found:
     try:
         (groups, extra), authors, ids = await asyncio.gather(
             count_articles(), author_counts(db, search, dense, where, params), walk())
+    except QueryInterrupted:
+        raise SearchError(TOO_LONG) from None
     except sqlite3.OperationalError as error:
         raise SearchError(query_problem(error)) from None
     stories = sum(row["n"] for row in groups) - sum(len(copies) - 1 for copies in extra.values())
@@ -132,7 +138,7 @@ async def find_stories(db, search: Search, time_limit_ms: int) -> Found:
 def query_problem(error: sqlite3.Error) -> str:
     message = str(error)
     if "interrupt" in message:
-        return "检索超时，请缩小范围 · The search took too long: add a word or a filter"
+        return TOO_LONG
     return f"无法理解该检索式 · The index could not read this query ({message.removeprefix('fts5: ')})"
 
 
@@ -241,7 +247,7 @@ def best_copies(conn: sqlite3.Connection, search: Search, dense: bool, time_limi
     if search.by_newest:
         where, params = where_sql(search, dense)
         sql = f"select id, story_id from articles where {where} order by published_at desc, id desc"
-        ranked = None
+        ranked = False
     else:
         where, params = where_sql(search, dense, with_query=False)
         # The index ranks; the filters (if any) are a list of ids it tests. Rows are read only for the walk.

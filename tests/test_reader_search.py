@@ -218,3 +218,12 @@ def test_snippet_marks_what_the_index_matches_and_escapes_the_rest():
     assert "abcd" in marked and "<mark>abc</mark>d" not in marked  # a word matches whole, as the index's tokens
     far = snippet("无关。" * 200 + "党建" + "。" * 200, query_pattern("党建"), chars=40)
     assert str(far).startswith("…") and "<mark>党建</mark>" in far and str(far).endswith("…")
+
+
+def test_a_search_past_the_time_limit_is_a_message(search_archive):
+    responses = get(search_archive[0], f"{PAGE}?q=%E7%9A%84", f"{PAGE}?q=%E4%B9%A1&sort=newest", f"{PAGE}",
+                    settings={"sql_time_limit_ms": 1})
+    for response in responses:
+        assert response.status_code in (200, 400), response.text[:300]
+        if response.status_code == 400:
+            assert "took too long" in response.text
