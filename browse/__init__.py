@@ -18,6 +18,8 @@ serves a plugin's ``templates/`` and ``static/`` directories only for a plugin t
 - ``browse.style``: the archive's stylesheet, and column descriptions folded under a ``<details>``
 - ``browse.views``: Datasette's own pages tidied: readers' tables first, facets headed in both languages, licence once
 - ``browse.columns``: the articles table shows the reader's columns; all the others a click away
+- ``browse.reader_search``: the readers' search page (``/<database>/-/search``): each story once, snippets, facets
+  (the queries behind it are ``browse.story_search``'s)
 - ``browse.coverage``: field coverage per month and per column, as canned queries and a chart (``/-/coverage``)
 """
 

@@ -185,8 +185,13 @@ async def article_view(datasette, request):
         "column_url": f"{table_url}?column={quote(row['column'] or '')}",
         "css_url": datasette.urls.static_plugins(PLUGIN_NAME, "reader.css"),
     }
+    return await reader_page(datasette, request, "chaozhou_article.html", context)
+
+
+async def reader_page(datasette, request, template: str, context: dict, status: int = 200) -> Response:
+    """A reader's page rendered from a template, under the CSP that allows no script."""
     response = Response.html(await datasette.render_template(
-        "chaozhou_article.html", context, request=request, view_name="chaozhou_article"))
+        template, context, request=request, view_name=template.removesuffix(".html")), status=status)
     response.headers["Content-Security-Policy"] = CSP
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["X-Content-Type-Options"] = "nosniff"

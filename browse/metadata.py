@@ -156,11 +156,13 @@ def front_html(datasette, names: list[str]) -> str:
     parts = [f"<p>{escape(DESCRIPTION)}</p>"]
     for name in names:
         table = datasette.urls.table(name, "articles")
-        charts = datasette.urls.path(f"-/chaozhou/{datasette.get_database(name).route}")
+        route = datasette.get_database(name).route
+        charts = datasette.urls.path(f"-/chaozhou/{route}")
+        search = datasette.urls.path(f"{route}/-/search")  # browse.reader_search
         heading = f"<h3>{escape(name)}</h3>" if len(names) > 1 else ""
         parts.append(
-            f'{heading}<form class="chaozhou-search" action="{escape(table)}" method="get">'
-            f'<label>搜索文章 · Search articles <input type="search" name="_search" placeholder="党建"></label> '
+            f'{heading}<form class="chaozhou-search" action="{escape(search)}" method="get">'
+            f'<label>搜索文章 · Search articles <input type="search" name="q" placeholder="党建"></label> '
             f'<button type="submit">搜索 · Search</button></form>'
             f'<p><a href="{escape(table)}">全部文章 · All articles</a> · '
             f'<a href="{escape(datasette.urls.database(name))}/search">按相关度检索 · Search by relevance</a> · '

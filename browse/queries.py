@@ -24,6 +24,8 @@ MARK_OPEN, MARK_CLOSE = "【", "】"
 _QUERY_BITS = re.compile(r'\s+|(".*?")')  # Datasette's own query splitting: whitespace, or a "quoted phrase"
 # A Chinese (or Japanese) character on its own, or a run of letters and digits.
 _TOKEN = re.compile(f"[{CJK}]|[^\\W_{CJK}]+")
+_WORD = re.compile(f"[^\\W_{CJK}]")
+_NOT_IN_WORD_BEFORE, _NOT_IN_WORD_AFTER = f"(?<![^\\W_{CJK}])", f"(?![^\\W_{CJK}])"
 
 # rank is the place in the list (1 = most relevant), not the bm25 score, which means nothing to a reader
 # (-2.0078e-06). The inner query ranks and limits on the index alone; the body is read (and a snippet cut) for
@@ -91,7 +93,10 @@ def query_pattern(query: str | None) -> re.Pattern | None:
     for bit in _QUERY_BITS.split(unicodedata.normalize("NFKC", query or "")):
         tokens = _TOKEN.findall(bit or "")
         if tokens:
-            alternatives.append(r"[\W_]*".join(re.escape(t) for t in tokens))
+            # a word or number matches whole (the index's tokens), not inside a longer one: abc is not in xabcx
+            before = _NOT_IN_WORD_BEFORE if _WORD.match(tokens[0]) else ""
+            after = _NOT_IN_WORD_AFTER if _WORD.match(tokens[-1]) else ""
+            alternatives.append(before + r"[\W_]*".join(re.escape(t) for t in tokens) + after)
     if not alternatives:
         return None
     alternatives.sort(key=len, reverse=True)

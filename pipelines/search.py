@@ -54,17 +54,21 @@ def escape_fts(query: str) -> str:
     Words are ANDed, as in Datasette's own ``escape_fts``; without Chinese the result is the same as its.
     Registered as the ``escape_fts`` SQL function by the Datasette plugin.
     """
-    if query.count('"') % 2:
-        query += '"'
     phrases = []
-    for bit in _QUERY_BITS.split(query):
-        if not bit or bit == '""':
-            continue
+    for bit in query_words(query):
         inner = bit[1:-1] if bit.startswith('"') and bit.endswith('"') and len(bit) > 1 else bit
         phrase = query_phrase(inner)
         if phrase:
             phrases.append(phrase)
     return " ".join(phrases)
+
+
+def query_words(query: str) -> list[str]:
+    """The query's words and "quoted phrases" (quotes kept), as ``escape_fts`` reads them: an unclosed quote is
+    closed at the end."""
+    if query.count('"') % 2:
+        query += '"'
+    return [bit for bit in _QUERY_BITS.split(query) if bit and bit != '""']
 
 
 def query_phrase(text: str) -> str:

@@ -18,6 +18,7 @@ from scraper.fetch import FetchPolicy
 from tests.browse_helpers import make_archive
 from tests.collection import Collection
 from tests.fault_server import FaultServer
+from tests.search_archive import make_search_archive
 from tests.site_server import SiteServer
 
 # A crawl for tests: short timeouts and back-offs, a few retries. Tests of timeouts bring their own policy.
@@ -114,3 +115,7 @@ def story_archive(tmp_path) -> Path:
     result = import_files(str(path), [str(warc)], drift_check=False)
     assert not result.errors, result.errors
     return path
+@pytest.fixture(scope="session")
+def search_archive(tmp_path_factory) -> tuple[Path, dict[str, int]]:
+    """The readers' search page's archive (tests/search_archive.py) and its articles' ids: read, never written."""
+    return make_search_archive(tmp_path_factory.mktemp("search-archive"))

@@ -268,7 +268,8 @@ def test_front_page_has_search_charts_and_feed(archive):
     page = get(archive, "/")
     doc = lxml.html.fromstring(page.text)
     form = doc.cssselect("form.chaozhou-search")[0]
-    assert form.get("action") == "/archive/articles" and form.cssselect("input[name=_search]")
+    assert form.get("action") == "/archive/-/search" and form.cssselect("input[name=q]")  # browse.reader_search
+    assert doc.cssselect('a[href="/archive/articles"]')  # the table view stays a link away
     images = [img.get("src") for img in doc.cssselect("figure.chaozhou-chart img")]
     assert images == ["/-/chaozhou/archive/per-month.svg", "/-/chaozhou/archive/per-column.svg"]
     assert doc.cssselect('a[href="/archive/articles.atom"]')

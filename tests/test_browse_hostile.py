@@ -241,7 +241,8 @@ def example_paths(archive: Path) -> list[str]:
     conn.close()
     article = article_id(archive, REFERENCE_URL)
     return ["/-/coverage", f"/archive/articles/{article}/read", f"/archive/captures/{capture}/replay",
-            "/archive/articles.atom", "/-/chaozhou/archive/per-month.svg", "/-/chaozhou/archive/per-column.svg"]
+            "/archive/articles.atom", "/-/chaozhou/archive/per-month.svg", "/-/chaozhou/archive/per-column.svg",
+            "/archive/-/search"]
 
 
 def test_every_plugin_route_is_asked_for_below(sample_archive):

@@ -33,6 +33,13 @@ def server(sample_archive, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
+def search_server(search_archive, tmp_path_factory):
+    """The search page's archive (tests/search_archive.py), served; with its articles' ids."""
+    with serving(search_archive[0], tmp_path_factory.mktemp("browser-search") / "serve.log") as base:
+        yield base, search_archive[1]
+
+
+@pytest.fixture(scope="module")
 def browser(tmp_path_factory):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with chromium(tmp_path_factory.mktemp("chromium-profile")) as driver:
@@ -41,6 +48,12 @@ def browser(tmp_path_factory):
 
 def screenshot(driver, name: str) -> None:
     driver.save_screenshot(str(ARTIFACTS / f"{name}.png"))
+
+
+def wait_for(driver, css: str) -> None:
+    """Until the page shows an element matching css: a submitted form's page loads after submit() returns."""
+    from selenium.webdriver.support.ui import WebDriverWait
+    WebDriverWait(driver, 10).until(lambda d: d.find_elements("css selector", css))
 
 
 def ran_no_script(driver) -> None:
@@ -59,9 +72,12 @@ def test_index_search_and_article(server, browser):
                for img in charts), "the charts did not load"
     screenshot(browser, "index")
 
-    box = browser.find_element("css selector", "form.chaozhou-search input[name=_search]")
+    box = browser.find_element("css selector", "form.chaozhou-search input[name=q]")
     box.send_keys("党建")
-    box.submit()
+    box.submit()  # the readers' search page (browse/reader_search.py); the table view is a link away
+    assert browser.find_element("css selector", "input[name=q]").get_attribute("value") == "党建"
+    assert REFERENCE_TITLE in [a.text for a in browser.find_elements("css selector", "li.search-hit h2 a")]
+    browser.find_element("css selector", "p.search-sql a").click()
     assert browser.find_element("css selector", "input[name=_search]").get_attribute("value") == "党建"
     titles = [a.text for a in browser.find_elements("css selector", "td.col-title a")]
     assert REFERENCE_TITLE in titles and "潮州市召开市直机关党建工作座谈会" in titles
@@ -104,3 +120,47 @@ def test_hostile_article_runs_no_script(server, browser):
     ran_no_script(browser)  # ...not run
     screenshot(browser, "hostile-capture")
 
+
+
+def test_search_page_facets_pages_and_an_empty_result(search_server, browser):
+    base, ids = search_server
+    browser.get(base + "/")
+    box = browser.find_element("css selector", "form.chaozhou-search input[name=q]")
+    box.send_keys("乡村振兴")
+    box.submit()
+    wait_for(browser, "p.search-count")
+    assert "25" in browser.find_element("css selector", "p.search-count").text
+    assert len(browser.find_elements("css selector", "li.search-hit")) == 20
+
+    browser.find_element("css selector", "nav.search-pages").find_element("link text", "2").click()
+    hits = browser.find_elements("css selector", "li.search-hit h2 a")
+    assert len(hits) == 5 and "page=2" in browser.current_url
+
+    year = browser.find_element("css selector", "section.facet-year")
+    year.find_element("link text", "2024").click()
+    assert [a.text for a in browser.find_elements("css selector", "li.search-hit h2 a")] == ["乡村振兴第25篇"]
+    chip = browser.find_element("css selector", "ul.search-filters li")
+    assert "2024" in chip.text
+    chip.find_element("tag name", "a").click()  # removes the year
+    assert "25" in browser.find_element("css selector", "p.search-count").text
+    assert not browser.find_elements("css selector", "ul.search-filters li")
+
+    box = browser.find_element("css selector", "form.chaozhou-search input[name=q]")
+    box.clear()
+    box.send_keys("乡村振兴 疫情")
+    box.submit()
+    wait_for(browser, "p.search-none")
+    assert not browser.find_elements("css selector", "li.search-hit")
+    screenshot(browser, "search-page-nothing")
+    browser.find_element("css selector", ".search-suggestions").find_element("link text", "疫情").click()
+    titles = [a.text for a in browser.find_elements("css selector", "li.search-hit h2 a")]
+    assert titles == ["疫情防控一线纪实", "扎实推进机关党建"]  # the word in a title weighs most
+    assert "3" in browser.find_element("css selector", "li.search-hit .hit-copies").text
+    marks = browser.find_elements("css selector", "li.search-hit .hit-snippet mark")
+    assert marks and {m.text for m in marks} == {"疫情"}
+    assert marks[0].value_of_css_property("background-color") != "rgba(0, 0, 0, 0)"  # the stylesheet loaded
+    screenshot(browser, "search-page")
+
+    browser.get(base + "/archive/-/search?q=%E6%81%B6%E6%84%8F")  # the hostile title and body, shown as text
+    assert browser.find_element("css selector", "li.search-hit h2 a").text.startswith("<script>")
+    ran_no_script(browser)
