@@ -241,3 +241,15 @@ def test_a_search_past_the_time_limit_is_a_message(search_archive):
     for search in (Search(query="的"), Search(query="乡", newest=True), Search()):
         message = asyncio.run(run(search))
         assert message is None or "took too long" in message
+
+
+def test_copies_linked_by_the_store_are_one_result(story_archive):
+    """End to end: three copies imported (the store links them, nothing set by hand) are one story found."""
+    import sqlite3
+    conn = sqlite3.connect(story_archive)
+    ids = {row[0] for row in conn.execute("SELECT id FROM articles")}
+    conn.close()
+    response, doc = page((story_archive, {}), "政治建设")
+    assert response.status_code == 200
+    assert count(doc) == 1 and len(hit_ids(doc)) == 1 and hit_ids(doc)[0] in ids
+    assert "3" in doc.cssselect("li.search-hit .hit-copies")[0].text_content()

@@ -41,3 +41,31 @@ def test_reader_page_of_one_copy_links_the_other_two(story_server, story_archive
         assert driver.current_url == f"{story_server}/archive/articles/{articles[1][0]}/read"
         others = driver.find_element("css selector", "nav.copies").find_elements("css selector", "a")
         assert f"{story_server}/archive/articles/{articles[0][0]}/read" in [a.get_attribute("href") for a in others]
+
+
+def test_the_story_is_one_result_on_the_search_page_and_leads_to_its_copies(story_server, story_archive, tmp_path):
+    """The three copies, linked by the import's own store step (no story_id set by hand), are one search result
+    with its copies counted; its page links the other two."""
+    conn = sqlite3.connect(story_archive)
+    ids = {row[0] for row in conn.execute("SELECT id FROM articles")}
+    assert len(ids) == 3 and conn.execute("SELECT count(DISTINCT story_id) FROM articles").fetchone()[0] == 1
+    conn.close()
+    with chromium(tmp_path / "chromium-profile", width=1280, height=1600) as driver:
+        driver.get(f"{story_server}/archive")
+        box = driver.find_element("css selector", "form input[name=q]")
+        box.send_keys("政治建设")
+        box.submit()
+        from selenium.webdriver.support.ui import WebDriverWait
+        WebDriverWait(driver, 10).until(lambda d: d.find_elements("css selector", "li.search-hit"))
+        assert "/-/search" in driver.current_url
+        hits = driver.find_elements("css selector", "li.search-hit")
+        assert len(hits) == 1
+        assert "3 copies" in hits[0].find_element("css selector", ".hit-copies").text
+        link = hits[0].find_element("css selector", "h2 a")
+        shown = int(link.get_attribute("href").rstrip("/").split("/")[-2])
+        assert shown in ids
+        link.click()
+        copies = driver.find_element("css selector", "nav.copies")
+        hrefs = {a.get_attribute("href") for a in copies.find_elements("css selector", "a")}
+        for other in ids - {shown}:
+            assert f"{story_server}/archive/articles/{other}/read" in hrefs
