@@ -15,6 +15,7 @@ import pytest
 from pipelines.run import RunResult
 from scraper.crawl import CrawlOptions, run_crawl
 from scraper.fetch import FetchPolicy
+from tests import loopback_guard
 from tests.browse_helpers import make_archive
 from tests.collection import Collection
 from tests.fault_server import FaultServer
@@ -24,6 +25,18 @@ from tests.site_server import SiteServer
 # A crawl for tests: short timeouts and back-offs, a few retries. Tests of timeouts bring their own policy.
 FAST = FetchPolicy(backoff=0.01, retries=2, body_retries=1, connect_timeout=2, read_timeout=3, deadline=10,
                    retry_after_max=2)
+
+loopback_guard.install()
+
+
+@pytest.fixture(autouse=True)
+def only_loopback():
+    """Fails a test that tried to connect anywhere but this machine (tests/loopback_guard.py)."""
+    before = len(loopback_guard.attempts)
+    yield
+    strayed = loopback_guard.attempts[before:]
+    if strayed:
+        pytest.fail(f"the test tried to leave 127.0.0.1: {', '.join(strayed)}")
 
 
 @pytest.fixture
