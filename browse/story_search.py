@@ -62,6 +62,11 @@ class Search:
     def by_newest(self) -> bool:
         return self.newest or not self.fts
 
+    @property
+    def filtered(self) -> bool:
+        """Whether a facet value narrows the search (column, year, source or author)."""
+        return any(getattr(self, name) is not None for name in DIMENSIONS)
+
 
 @dataclass
 class Facet:
@@ -193,8 +198,7 @@ async def extra_copies(db, search: Search, where: str, params: dict) -> tuple[di
     Which linked articles match comes from the ``articles_story`` index alone when the words are the only filter
     (the id is in it).
     """
-    filtered = any(getattr(search, name) is not None for name in DIMENSIONS)
-    index = "" if filtered else "indexed by articles_story "
+    index = "" if search.filtered else "indexed by articles_story "
     linked = await linked_articles(db)
     if where == "1":  # every linked article matches
         matching = [(article, row["story_id"]) for article, row in linked.values.items()]
@@ -255,10 +259,9 @@ async def source_names(db, ids: list) -> dict:
 
 async def author_counts(db, search: Search, dense: bool, where: str, params: dict) -> Counter:
     """Matching articles per author, from the (author_id, article_id) index: one pass, testing each entry."""
-    filtered = any(getattr(search, name) is not None for name in DIMENSIONS)
     if where == "1":
         within = ""
-    elif search.fts and not filtered:  # the words alone: the search index's own matches, no pass over articles
+    elif search.fts and not search.filtered:  # the words alone: the search index's own matches, no pass over articles
         within = f"where {'+' if dense else ''}article_id in (select rowid from [{FTS_TABLE}] " \
                  f"where [{FTS_TABLE}] match :fts)"
     else:
